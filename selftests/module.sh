@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The module loads and unloads cleanly, and while loaded it has its
+# netfilter hooks at PREROUTING and FORWARD in the initial namespace and in
+# every new one.
+
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd nft
+require_module
+
+# knat_hooks NETNS|"": the knat hook functions nft lists in that namespace.
+knat_hooks() {
+	local out
+	if [ -n "$1" ]; then
+		out=$(ip netns exec "$1" nft list hooks ip 2>&1)
+	else
+		out=$(nft list hooks ip 2>&1)
+	fi
+	printf '%s\n' "$out" | awk '
+		/hook [a-z]+ \{/ { hook = $2 }
+		/\[knat\]/ { print hook ":" $2 }' | sort | tr '\n' ' '
+}
+
+expected="forward:knat_forward prerouting:knat_prerouting "
+
+check "unload" knat_unload
+check_fail "module is gone after rmmod" knat_loaded
+check_eq "no knat hooks without the module" "" "$(knat_hooks "")"
+
+check "load" knat_load
+check "module is in sysfs" test -d /sys/module/knat
+check_eq "hooks in the initial netns" "$expected" "$(knat_hooks "")"
+
+setup_ns ns1
+check_eq "hooks in a namespace made after loading" "$expected" \
+	"$(knat_hooks "$ns1")"
+
+if [ -n "${KNAT_MODULE:-}" ]; then
+	check_fail "loading twice is refused" insmod "$KNAT_MODULE"
+fi
+check_eq "module not in use" "0" "$(cat /sys/module/knat/refcnt)"
+
+check "unload with a namespace alive" knat_unload
+check_eq "no knat hooks in the namespace after unload" "" \
+	"$(knat_hooks "$ns1")"
+
+check "load again" knat_load
+check_eq "hooks in the existing namespace after reload" "$expected" \
+	"$(knat_hooks "$ns1")"
+
+exit $ret
