@@ -43,8 +43,9 @@
  * KNAT_CMD_GET_INFO
  *   Request: no attributes.
  *   Reply (one message, .cmd = KNAT_CMD_GET_INFO):
- *     KNAT_A_INFO_VERSION   NLA_NUL_STRING  module version, e.g. "0.1.0"
- *     KNAT_A_INFO_FEATURES  NLA_U64         bitmask of enum knat_feature
+ *     KNAT_A_INFO_VERSION   NLA_NUL_STRING  module version, e.g. "0.1.0",
+ *                                           at most 31 characters
+ *     KNAT_A_INFO_FEATURES  NLA_U64         bitmask of KNAT_FEATURE_*
  *     KNAT_A_INFO_NETWORKS  NLA_U32         NAT networks in this namespace
  */
 #ifndef _UAPI_LINUX_KNAT_H
@@ -82,8 +83,6 @@ enum knat_info_attr {
  * Bits of KNAT_A_INFO_FEATURES: what this module implements.  A bit is set
  * only when every command and attribute of that feature is available.
  */
-enum knat_feature {
-	KNAT_FEATURE_INFO	= 1ULL << 0,
-};
+#define KNAT_FEATURE_INFO	(1ULL << 0)	/* KNAT_CMD_GET_INFO */
 
 #endif /* _UAPI_LINUX_KNAT_H */

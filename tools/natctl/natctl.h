@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * natctl: the command line client of knat.
+ *
+ * Conventions every command file follows:
+ *  - A command is "int cmd_<object>(struct ctx *ctx, int argc, char **argv)"
+ *    and is listed in natctl_cmds[] in natctl.c.  argv[0] is the command
+ *    word as typed; its arguments start at argv[1].
+ *  - Functions return 0 or a negative errno.  Whoever detects an error
+ *    prints it, once; callers only pass the code up.  main() turns
+ *    -NATCTL_EUSAGE into exit status 2 and any other error into 1.
+ *  - Output goes through out.h, so text and JSON come from the same code.
+ *  - An object with verbs ("network add", "network show") keeps its own
+ *    struct natctl_cmd table and calls natctl_dispatch() on it.
+ */
+#ifndef NATCTL_H
+#define NATCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "out.h"
+
+struct nl;
+
+/*
+ * Returned (negated) after a usage error has been reported; main() exits 2.
+ * It is above every errno value, so it never collides with a kernel error.
+ */
+#define NATCTL_EUSAGE	4096
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct natctl_opts {
+	bool json;
+	bool pretty;
+	const char *netns;	/* name under /run/netns, or NULL */
+};
+
+struct ctx {
+	struct natctl_opts opts;
+	struct out out;
+	struct nl *nl;		/* opened on first use by natctl_nl() */
+};
+
+struct natctl_cmd {
+	const char *name;
+	int (*fn)(struct ctx *ctx, int argc, char **argv);
+	const char *args;	/* synopsis of the arguments, for usage */
+	const char *help;	/* one line, for usage */
+};
+
+void natctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int natctl_usage_err(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+bool natctl_is_help(const char *word);
+void natctl_print_cmds(FILE *fp, const struct natctl_cmd *cmds, size_t n,
+		       const char *prefix);
+int natctl_dispatch(struct ctx *ctx, const char *what,
+		    const struct natctl_cmd *cmds, size_t n,
+		    int argc, char **argv);
+
+int natctl_nl(struct ctx *ctx, struct nl **nlp);
+
+int cmd_info(struct ctx *ctx, int argc, char **argv);
+
+#endif /* NATCTL_H */
