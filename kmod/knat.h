@@ -5,12 +5,150 @@
 #ifndef _KNAT_H
 #define _KNAT_H
 
+#include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include "uapi/knat.h"
+
 #define KNAT_VERSION "0.1.0"
+
+/* Indexes of the per-protocol port bitmaps and timeouts. */
+enum knat_proto_idx {
+	KNAT_TCP,
+	KNAT_UDP,
+	KNAT_ICMP,
+	KNAT_NPROTO,
+};
+
+enum knat_timeout_idx {
+	KNAT_TO_TCP_EST,
+	KNAT_TO_TCP_TRANS,
+	KNAT_TO_UDP,
+	KNAT_TO_ICMP,
+	KNAT_TO_MAX,
+};
+
+/*
+ * One external address of the namespace, shared by every network that uses
+ * it, with a bitmap per protocol of the ports (ICMP: identifiers) in use.
+ * The bitmaps are changed only under knat_net.tbl_lock.
+ */
+struct knat_extaddr {
+	struct list_head list;		/* knat_net.extaddrs, under lock */
+	refcount_t users;		/* knat_params using it */
+	__be32 addr;
+	unsigned long *ports[KNAT_NPROTO];
+	struct rcu_head rcu;
+};
+
+/*
+ * A network's settings.  Immutable once published: a change builds a new
+ * one and swaps knat_network.params, so the packet path reads a consistent
+ * set without locks.
+ */
+struct knat_params {
+	u16 port_min, port_max;		/* 0, 0: the default range */
+	u8 filtering;			/* enum knat_filtering */
+	bool udp_inbound_refresh;
+	u32 max_sessions;
+	u32 host_max_sessions;		/* 0: no limit */
+	u32 timeout[KNAT_TO_MAX];	/* jiffies */
+	u32 timeout_s[KNAT_TO_MAX];	/* seconds, as configured */
+	char ext_dev[IFNAMSIZ];		/* "" in pool mode */
+	unsigned int n_addrs;		/* 0 when ext_dev has no address */
+	struct knat_extaddr *addrs[KNAT_EXT_ADDRS_MAX];
+	struct rcu_head rcu;
+};
+
+/* Per-CPU counters, indexed by enum knat_counter. */
+struct knat_stats {
+	u64 cnt[KNAT_CNT_MAX + 1];
+};
+
+struct knat_network {
+	struct list_head list;		/* knat_net.networks, under lock */
+	char name[KNAT_NAME_MAXLEN + 1];
+	u32 id;
+	__be32 prefix, mask;
+	u8 plen;
+	struct knat_params __rcu *params;
+	atomic_t n_sessions;
+	struct knat_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+/*
+ * What the packet path reads: the networks, for matching a source against
+ * the internal prefixes, and every external address, for a cheap test of
+ * whether an inbound packet can concern knat at all.  Rebuilt and swapped
+ * whole on each change.
+ */
+struct knat_config {
+	unsigned int n_networks;
+	unsigned int n_addrs;
+	__be32 addrs[KNAT_EXT_ADDRS_MAX * 4];
+	struct rcu_head rcu;
+	struct knat_network *networks[];
+};
+
+/*
+ * Endpoint-independent mapping: internal addr:port <-> external addr:port
+ * for one protocol, shared by the sessions of that internal endpoint.
+ */
+struct knat_mapping {
+	struct rhash_head int_node;	/* by proto, int addr:port */
+	struct rhash_head ext_node;	/* by proto, ext addr:port */
+	struct knat_extaddr *extaddr;
+	__be32 int_addr, ext_addr;
+	__be16 int_port, ext_port;
+	u8 proto;
+	u8 dead;			/* unlinked, under tbl_lock */
+	u32 n_sessions;			/* under tbl_lock */
+	struct rcu_head rcu;
+};
+
+/*
+ * A session: a mapping plus one remote endpoint.  Kept to 64 bytes: both
+ * lookup indexes, the keys and the state.
+ */
+struct knat_session {
+	struct rhash_head out_node;	/* by proto, int, rem addr:port */
+	struct rhlist_head in_node;	/* by proto, ext addr:port, rem addr */
+	struct knat_network *network;
+	__be32 int_addr, ext_addr, rem_addr;
+	__be16 int_port, ext_port, rem_port;
+	u8 proto;
+	u8 dead;			/* unlinked, under tbl_lock */
+	atomic_t state;			/* KNAT_TCP_* bits */
+	u32 last_seen;			/* jiffies */
+};
+
+/* Internal hosts, for host-max-sessions. */
+struct knat_host {
+	struct rhash_head node;
+	__be32 addr;
+	u32 n_sessions;			/* under tbl_lock */
+	struct rcu_head rcu;
+};
+
+/* TCP state bits in knat_session.state. */
+#define KNAT_TCP_SYN_OUT	BIT(0)
+#define KNAT_TCP_SYN_IN		BIT(1)
+#define KNAT_TCP_FIN_OUT	BIT(2)
+#define KNAT_TCP_FIN_IN		BIT(3)
+#define KNAT_TCP_RST		BIT(4)
+#define KNAT_TCP_SEEN_OUT	BIT(5)
+#define KNAT_TCP_SEEN_IN	BIT(6)
+#define KNAT_TCP_INBOUND	BIT(7)	/* opened from outside */
 
 /*
  * Everything knat keeps is per network namespace and lives here.
@@ -19,7 +157,29 @@
 struct knat_net {
 	struct net *net;
 	struct mutex lock;		/* serialises configuration changes */
-	unsigned int n_networks;	/* protected by @lock */
+	struct list_head networks;	/* under @lock */
+	unsigned int n_networks;	/* under @lock */
+	u32 next_id;			/* under @lock */
+	struct list_head extaddrs;	/* under @lock */
+	bool defrag;			/* nf_defrag_ipv4 enabled, under @lock */
+	struct knat_config __rcu *config;
+
+	/* Session state: lookups are RCU, changes under @tbl_lock. */
+	spinlock_t tbl_lock;
+	struct rhashtable sessions_out;
+	struct rhltable sessions_in;
+	struct rhashtable mappings_int;
+	struct rhashtable mappings_ext;
+	struct rhashtable hosts;
+	atomic_t n_sessions, n_mappings, n_hosts;
+
+	/* Namespace-wide counters: those of no network. */
+	struct knat_stats __percpu *stats;
+
+	struct work_struct addr_work;	/* follows ext_dev addresses */
+	struct delayed_work gc_work;
+	struct rhashtable_iter gc_iter;
+	bool gc_iter_active;
 };
 
 extern unsigned int knat_net_id;
@@ -29,6 +189,24 @@ static inline struct knat_net *knat_pernet(const struct net *net)
 	return net_generic(net, knat_net_id);
 }
 
+static inline void knat_count(struct knat_stats __percpu *stats,
+			      enum knat_counter c)
+{
+	this_cpu_inc(stats->cnt[c]);
+}
+
+static inline int knat_proto_idx(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return KNAT_TCP;
+	case IPPROTO_UDP:
+		return KNAT_UDP;
+	default:
+		return KNAT_ICMP;
+	}
+}
+
 /* hooks.c */
 int knat_hooks_register(struct net *net);
 void knat_hooks_unregister(struct net *net);
@@ -36,5 +214,59 @@ void knat_hooks_unregister(struct net *net);
 /* netlink.c */
 int knat_genl_register(void);
 void knat_genl_unregister(void);
+
+/* network.c */
+int knat_network_init_net(struct knat_net *kn);
+void knat_network_exit_net(struct knat_net *kn);
+struct knat_network *knat_network_find(struct knat_net *kn, const char *name);
+int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
+		     u8 plen, struct knat_params *p,
+		     struct netlink_ext_ack *extack);
+int knat_network_set(struct knat_net *kn, struct knat_network *n,
+		     struct knat_params *p, struct netlink_ext_ack *extack);
+void knat_network_del(struct knat_net *kn, struct knat_network *n);
+struct knat_params *knat_params_clone(const struct knat_params *old);
+void knat_params_default(struct knat_params *p);
+void knat_params_free(struct knat_params *p);
+int knat_params_set_dev(struct knat_net *kn, struct knat_params *p,
+			const char *dev, struct netlink_ext_ack *extack);
+int knat_params_set_addrs(struct knat_net *kn, struct knat_params *p,
+			  const __be32 *addrs, unsigned int n);
+void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out);
+int knat_notifiers_register(void);
+void knat_notifiers_unregister(void);
+
+/* session.c */
+int knat_session_init_net(struct knat_net *kn);
+void knat_session_exit_net(struct knat_net *kn);
+int knat_session_cache_init(void);
+void knat_session_cache_exit(void);
+struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
+				      __be32 int_addr, __be16 int_port,
+				      __be32 rem_addr, __be16 rem_port);
+struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
+				     __be32 ext_addr, __be16 ext_port,
+				     __be32 rem_addr, __be16 rem_port,
+				     bool *addr_known);
+struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,
+				      __be32 ext_addr, __be16 ext_port);
+struct knat_session *knat_session_create_out(struct knat_net *kn,
+					     struct knat_network *n,
+					     const struct knat_params *p,
+					     u8 proto, __be32 int_addr,
+					     __be16 int_port, __be32 rem_addr,
+					     __be16 rem_port);
+struct knat_session *knat_session_create_in(struct knat_net *kn,
+					    struct knat_network *n,
+					    const struct knat_params *p,
+					    struct knat_mapping *m,
+					    __be32 rem_addr, __be16 rem_port);
+u32 knat_session_timeout(const struct knat_session *s,
+			 const struct knat_params *p);
+enum knat_session_state knat_session_state(const struct knat_session *s);
+/* Remove sessions matching: network (NULL: all), ext_addr (0: any). */
+void knat_session_flush(struct knat_net *kn, struct knat_network *n,
+			__be32 ext_addr);
+u64 knat_session_bytes(struct knat_net *kn);
 
 #endif /* _KNAT_H */

@@ -8,24 +8,45 @@
 #include <net/genetlink.h>
 
 #include "knat.h"
-#include "uapi/knat.h"
 
 unsigned int knat_net_id __read_mostly;
 
 static int __net_init knat_net_init(struct net *net)
 {
 	struct knat_net *kn = knat_pernet(net);
+	int err;
 
 	kn->net = net;
-	mutex_init(&kn->lock);
-	kn->n_networks = 0;
+	kn->stats = alloc_percpu(struct knat_stats);
+	if (!kn->stats)
+		return -ENOMEM;
 
-	return knat_hooks_register(net);
+	err = knat_network_init_net(kn);
+	if (err)
+		goto err_stats;
+	err = knat_session_init_net(kn);
+	if (err)
+		goto err_stats;
+	err = knat_hooks_register(net);
+	if (err)
+		goto err_session;
+	return 0;
+
+err_session:
+	knat_session_exit_net(kn);
+err_stats:
+	free_percpu(kn->stats);
+	return err;
 }
 
 static void __net_exit knat_net_exit(struct net *net)
 {
+	struct knat_net *kn = knat_pernet(net);
+
 	knat_hooks_unregister(net);
+	knat_network_exit_net(kn);
+	knat_session_exit_net(kn);
+	free_percpu(kn->stats);
 }
 
 static struct pernet_operations knat_net_ops = {
@@ -39,26 +60,37 @@ static int __init knat_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&knat_net_ops);
+	err = knat_session_cache_init();
 	if (err)
 		return err;
-
-	err = knat_genl_register();
+	err = register_pernet_subsys(&knat_net_ops);
+	if (err)
+		goto err_cache;
+	err = knat_notifiers_register();
 	if (err)
 		goto err_pernet;
+	err = knat_genl_register();
+	if (err)
+		goto err_notifiers;
 
 	pr_info("version %s loaded\n", KNAT_VERSION);
 	return 0;
 
+err_notifiers:
+	knat_notifiers_unregister();
 err_pernet:
 	unregister_pernet_subsys(&knat_net_ops);
+err_cache:
+	knat_session_cache_exit();
 	return err;
 }
 
 static void __exit knat_exit(void)
 {
 	knat_genl_unregister();
+	knat_notifiers_unregister();
 	unregister_pernet_subsys(&knat_net_ops);
+	knat_session_cache_exit();
 }
 
 module_init(knat_init);

@@ -141,7 +141,10 @@ knat_loaded() {
 knat_load() {
 	knat_loaded && return 0
 	if [ -n "${KNAT_MODULE:-}" ]; then
-		# nf_defrag_ipv4 and friends come from the running kernel.
+		# Its dependencies (nf_defrag_ipv4) come from the running kernel.
+		local deps
+		deps=$(modinfo -F depends "$KNAT_MODULE" | tr , ' ')
+		[ -z "$deps" ] || modprobe -a $deps || return 1
 		insmod "$KNAT_MODULE"
 	else
 		modprobe knat
@@ -164,6 +167,60 @@ require_module() {
 
 natctl() {
 	"$NATCTL" "$@"
+}
+
+# setup_nat_topology: the standard NAT test network.
+#
+#   client1 198.18.0.2/30 --- 198.18.0.1 int1 \
+#                                             router --- ext0 203.0.113.1/24
+#   client2 198.18.0.6/30 --- 198.18.0.5 int2 /                 |
+#                                         server 203.0.113.2/24, .3, .4 (eth0)
+#
+# Sets CLIENT1 CLIENT2 ROUTER SERVER (namespace names).  The server has no
+# route back to 198.18.0.0/24: replies reach the clients only through NAT.
+# No NAT network is configured.
+setup_nat_topology() {
+	setup_ns CLIENT1 CLIENT2 ROUTER SERVER || return 1
+	ip link add int1 netns "$ROUTER" type veth peer name eth0 \
+		netns "$CLIENT1" || return 1
+	ip link add int2 netns "$ROUTER" type veth peer name eth0 \
+		netns "$CLIENT2" || return 1
+	ip link add ext0 netns "$ROUTER" type veth peer name eth0 \
+		netns "$SERVER" || return 1
+
+	ip -n "$CLIENT1" addr add 198.18.0.2/30 dev eth0
+	ip -n "$CLIENT2" addr add 198.18.0.6/30 dev eth0
+	ip -n "$ROUTER" addr add 198.18.0.1/30 dev int1
+	ip -n "$ROUTER" addr add 198.18.0.5/30 dev int2
+	ip -n "$ROUTER" addr add 203.0.113.1/24 dev ext0
+	ip -n "$SERVER" addr add 203.0.113.2/24 dev eth0
+	ip -n "$SERVER" addr add 203.0.113.3/24 dev eth0
+	ip -n "$SERVER" addr add 203.0.113.4/24 dev eth0
+
+	local ns dev
+	for ns in "$CLIENT1" "$CLIENT2" "$SERVER"; do
+		ip -n "$ns" link set eth0 up
+	done
+	for dev in int1 int2 ext0; do
+		ip -n "$ROUTER" link set "$dev" up
+	done
+	ip -n "$CLIENT1" route add default via 198.18.0.1
+	ip -n "$CLIENT2" route add default via 198.18.0.5
+	ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
+	# Wait for duplicate address detection-free links to be usable.
+	busywait 5000 ip netns exec "$CLIENT1" ping -c 1 -W 1 198.18.0.1 \
+		>/dev/null
+}
+
+# counter NS NAME [NETWORK]: one natctl counter, from JSON.
+counter() {
+	local ns=$1 name=$2 net=${3:-}
+	if [ -n "$net" ]; then
+		natctl -n "$ns" -j stats network "$net" |
+			jq -r --arg n "$net" --arg c "$name" '.networks[$n][$c]'
+	else
+		natctl -n "$ns" -j stats | jq -r --arg c "$name" '.total[$c]'
+	fi
 }
 
 knat_cleanup() {

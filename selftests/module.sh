@@ -26,17 +26,31 @@ knat_hooks() {
 
 expected="forward:knat_forward prerouting:knat_prerouting "
 
+# Listing hooks needs nfnetlink_hook, which Debian's 6.1 lacks: there the
+# hook checks are left out, and the traffic tests show the hooks work.
+can_list_hooks=true
+if ! modprobe -q nfnetlink_hook &&
+   ! grep -q nfnetlink_hook "/lib/modules/$(uname -r)/modules.builtin"; then
+	log "this kernel cannot list hooks (no nfnetlink_hook): hooks not checked"
+	can_list_hooks=false
+fi
+
+# check_hooks MSG EXPECTED NETNS|""
+check_hooks() {
+	$can_list_hooks || return 0
+	check_eq "$1" "$2" "$(knat_hooks "$3")"
+}
+
 check "unload" knat_unload
 check_fail "module is gone after rmmod" knat_loaded
-check_eq "no knat hooks without the module" "" "$(knat_hooks "")"
+check_hooks "no knat hooks without the module" "" ""
 
 check "load" knat_load
 check "module is in sysfs" test -d /sys/module/knat
-check_eq "hooks in the initial netns" "$expected" "$(knat_hooks "")"
+check_hooks "hooks in the initial netns" "$expected" ""
 
 setup_ns ns1
-check_eq "hooks in a namespace made after loading" "$expected" \
-	"$(knat_hooks "$ns1")"
+check_hooks "hooks in a namespace made after loading" "$expected" "$ns1"
 
 if [ -n "${KNAT_MODULE:-}" ]; then
 	check_fail "loading twice is refused" insmod "$KNAT_MODULE"
@@ -44,11 +58,10 @@ fi
 check_eq "module not in use" "0" "$(cat /sys/module/knat/refcnt)"
 
 check "unload with a namespace alive" knat_unload
-check_eq "no knat hooks in the namespace after unload" "" \
-	"$(knat_hooks "$ns1")"
+check_hooks "no knat hooks in the namespace after unload" "" "$ns1"
 
 check "load again" knat_load
-check_eq "hooks in the existing namespace after reload" "$expected" \
-	"$(knat_hooks "$ns1")"
+check_hooks "hooks in the existing namespace after reload" "$expected" \
+	"$ns1"
 
 exit $ret

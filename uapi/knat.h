@@ -47,6 +47,96 @@
  *                                           at most 31 characters
  *     KNAT_A_INFO_FEATURES  NLA_U64         bitmask of KNAT_FEATURE_*
  *     KNAT_A_INFO_NETWORKS  NLA_U32         NAT networks in this namespace
+ *
+ * KNAT_CMD_NETWORK_NEW [admin]
+ *   Create a NAT network.  Attributes (enum knat_network_attr):
+ *     KNAT_A_NETWORK_NAME        NLA_NUL_STRING  required, 1 to
+ *                                                KNAT_NAME_MAXLEN characters
+ *     KNAT_A_NETWORK_PREFIX      NLA_BE32        required, internal prefix,
+ *                                                network byte order, no host
+ *                                                bits set
+ *     KNAT_A_NETWORK_PREFIX_LEN  NLA_U8          required, 1 to 32
+ *     exactly one of
+ *       KNAT_A_NETWORK_EXT_DEV   NLA_NUL_STRING  an interface: its primary
+ *                                                IPv4 address is used, and
+ *                                                followed when it changes
+ *       KNAT_A_NETWORK_EXT_ADDRS NLA_NESTED      a pool: 1 to
+ *                                                KNAT_EXT_ADDRS_MAX
+ *                                                KNAT_A_EXT_ADDR (NLA_BE32)
+ *     and, optionally, every attribute of KNAT_CMD_NETWORK_SET.
+ *   Refused with -EEXIST when the name is taken; -EINVAL when the prefix
+ *   overlaps another network's or contains an external address (the
+ *   extack names the other network).
+ *
+ * KNAT_CMD_NETWORK_SET [admin]
+ *   Change a network: KNAT_A_NETWORK_NAME (required) and any of
+ *     KNAT_A_NETWORK_EXT_DEV or KNAT_A_NETWORK_EXT_ADDRS (as above)
+ *     KNAT_A_NETWORK_PORT_MIN,
+ *     KNAT_A_NETWORK_PORT_MAX    NLA_U16         the external port range, in
+ *                                                host byte order, 1 to 65535;
+ *                                                both or neither; 0 and 0
+ *                                                mean the default: 1024-65535
+ *                                                less the namespace's
+ *                                                ip_local_port_range
+ *     KNAT_A_NETWORK_FILTERING   NLA_U8          enum knat_filtering
+ *                                                (default address-dependent)
+ *     KNAT_A_NETWORK_MAX_SESSIONS NLA_U32        1 to 2^24 (default: scaled
+ *                                                to memory, see the README)
+ *     KNAT_A_NETWORK_HOST_MAX_SESSIONS NLA_U32   per internal host,
+ *                                                0 = no limit (default)
+ *     KNAT_A_NETWORK_UDP_INBOUND_REFRESH NLA_U8  0 (default) or 1
+ *     KNAT_A_NETWORK_TIMEOUT_TCP_EST,
+ *     KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
+ *     KNAT_A_NETWORK_TIMEOUT_UDP,
+ *     KNAT_A_NETWORK_TIMEOUT_ICMP NLA_U32        seconds, 1 to 2592000
+ *                                                (defaults 7440, 240, 300, 60)
+ *   Live sessions are re-timed with the new timeouts.  Sessions whose
+ *   external address is no longer the network's are flushed.
+ *   -ENOENT when there is no such network.
+ *
+ * KNAT_CMD_NETWORK_DEL [admin]
+ *   KNAT_A_NETWORK_NAME (required).  The network's sessions go with it.
+ *
+ * KNAT_CMD_NETWORK_GET
+ *   With KNAT_A_NETWORK_NAME: one network (a doit); with NLM_F_DUMP and no
+ *   attributes: every network of the namespace, one message each.  Each
+ *   reply carries every attribute above that is set (PORT_MIN/PORT_MAX only
+ *   when not the default; EXT_ADDRS also in EXT_DEV mode, holding the
+ *   address in use, or empty when the interface has none) and
+ *     KNAT_A_NETWORK_ID          NLA_U32         stable while it exists
+ *     KNAT_A_NETWORK_SESSIONS    NLA_U32         sessions now
+ *
+ * KNAT_CMD_SESSION_GET [admin] (dump only)
+ *   Filters in the request, all optional (enum knat_session_attr):
+ *     KNAT_A_SESSION_NETWORK     NLA_NUL_STRING  only this network's
+ *     KNAT_A_SESSION_PROTO       NLA_U8          IPPROTO_TCP, _UDP or _ICMP
+ *   One message per session:
+ *     KNAT_A_SESSION_NETWORK     NLA_NUL_STRING
+ *     KNAT_A_SESSION_PROTO       NLA_U8
+ *     KNAT_A_SESSION_INT_ADDR, KNAT_A_SESSION_EXT_ADDR,
+ *     KNAT_A_SESSION_REM_ADDR    NLA_BE32        internal host, its external
+ *                                                address, the remote host
+ *     KNAT_A_SESSION_INT_PORT, KNAT_A_SESSION_EXT_PORT,
+ *     KNAT_A_SESSION_REM_PORT    NLA_U16         host byte order; for ICMP
+ *                                                the echo identifier (the
+ *                                                remote's is 0)
+ *     KNAT_A_SESSION_STATE       NLA_U8          enum knat_session_state
+ *     KNAT_A_SESSION_EXPIRES     NLA_U32         milliseconds until expiry
+ *   An unknown network filter fails with -ENOENT.
+ *
+ * KNAT_CMD_SESSION_FLUSH [admin]
+ *   Delete every session, or with KNAT_A_SESSION_NETWORK that network's.
+ *
+ * KNAT_CMD_STATS_GET (dump only)
+ *   Request: optionally KNAT_A_STATS_NETWORK to ask for one network.
+ *   One message per network, with KNAT_A_STATS_NETWORK, then (without a
+ *   network filter) one for the whole namespace, without it.  Each has
+ *     KNAT_A_STATS_COUNTERS      NLA_NESTED      one NLA_U64 per counter,
+ *                                                its type an enum
+ *                                                knat_counter; unknown types
+ *                                                are newer counters
+ *   The namespace's record counts everything, including packets that
+ *   belong to no network (e.g. malformed ones).
  */
 #ifndef _UAPI_LINUX_KNAT_H
 #define _UAPI_LINUX_KNAT_H
@@ -60,6 +150,13 @@
 enum knat_cmd {
 	KNAT_CMD_UNSPEC,
 	KNAT_CMD_GET_INFO,
+	KNAT_CMD_NETWORK_NEW,
+	KNAT_CMD_NETWORK_SET,
+	KNAT_CMD_NETWORK_DEL,
+	KNAT_CMD_NETWORK_GET,
+	KNAT_CMD_SESSION_GET,
+	KNAT_CMD_SESSION_FLUSH,
+	KNAT_CMD_STATS_GET,
 
 	__KNAT_CMD_MAX,
 };
@@ -84,5 +181,125 @@ enum knat_info_attr {
  * only when every command and attribute of that feature is available.
  */
 #define KNAT_FEATURE_INFO	(1ULL << 0)	/* KNAT_CMD_GET_INFO */
+#define KNAT_FEATURE_NETWORKS	(1ULL << 1)	/* NETWORK_*, SESSION_*, STATS */
+
+/* Most addresses in one network's pool. */
+#define KNAT_EXT_ADDRS_MAX	16
+
+enum knat_network_attr {
+	KNAT_A_NETWORK_UNSPEC,
+	KNAT_A_NETWORK_NAME,
+	KNAT_A_NETWORK_ID,
+	KNAT_A_NETWORK_PREFIX,
+	KNAT_A_NETWORK_PREFIX_LEN,
+	KNAT_A_NETWORK_EXT_DEV,
+	KNAT_A_NETWORK_EXT_ADDRS,
+	KNAT_A_NETWORK_PORT_MIN,
+	KNAT_A_NETWORK_PORT_MAX,
+	KNAT_A_NETWORK_FILTERING,
+	KNAT_A_NETWORK_MAX_SESSIONS,
+	KNAT_A_NETWORK_HOST_MAX_SESSIONS,
+	KNAT_A_NETWORK_UDP_INBOUND_REFRESH,
+	KNAT_A_NETWORK_TIMEOUT_TCP_EST,
+	KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
+	KNAT_A_NETWORK_TIMEOUT_UDP,
+	KNAT_A_NETWORK_TIMEOUT_ICMP,
+	KNAT_A_NETWORK_SESSIONS,
+
+	__KNAT_A_NETWORK_MAX,
+};
+
+#define KNAT_A_NETWORK_MAX (__KNAT_A_NETWORK_MAX - 1)
+
+/* Inside KNAT_A_NETWORK_EXT_ADDRS. */
+enum knat_ext_addr_attr {
+	KNAT_A_EXT_ADDR_UNSPEC,
+	KNAT_A_EXT_ADDR,
+
+	__KNAT_A_EXT_ADDR_MAX,
+};
+
+#define KNAT_A_EXT_ADDR_MAX (__KNAT_A_EXT_ADDR_MAX - 1)
+
+/* Which inbound packets a mapping lets in (RFC 4787 REQ-8). */
+enum knat_filtering {
+	KNAT_FILTER_ENDPOINT_INDEPENDENT,	/* anyone */
+	KNAT_FILTER_ADDRESS_DEPENDENT,		/* hosts it sent to */
+	KNAT_FILTER_ADDRESS_PORT_DEPENDENT,	/* addr:port it sent to */
+
+	__KNAT_FILTER_MAX,
+};
+
+#define KNAT_FILTER_MAX (__KNAT_FILTER_MAX - 1)
+
+enum knat_session_attr {
+	KNAT_A_SESSION_UNSPEC,
+	KNAT_A_SESSION_NETWORK,
+	KNAT_A_SESSION_PROTO,
+	KNAT_A_SESSION_INT_ADDR,
+	KNAT_A_SESSION_INT_PORT,
+	KNAT_A_SESSION_EXT_ADDR,
+	KNAT_A_SESSION_EXT_PORT,
+	KNAT_A_SESSION_REM_ADDR,
+	KNAT_A_SESSION_REM_PORT,
+	KNAT_A_SESSION_STATE,
+	KNAT_A_SESSION_EXPIRES,
+
+	__KNAT_A_SESSION_MAX,
+};
+
+#define KNAT_A_SESSION_MAX (__KNAT_A_SESSION_MAX - 1)
+
+/*
+ * A session's state.  TCP sessions follow the handshake and teardown
+ * (RFC 7857): ESTABLISHED uses the established timeout, every other TCP
+ * state the transitory one.  UDP and ICMP sessions are always ACTIVE.
+ */
+enum knat_session_state {
+	KNAT_STATE_ACTIVE,		/* UDP, ICMP */
+	KNAT_STATE_SYN_SENT,		/* SYN out, nothing back yet */
+	KNAT_STATE_SYN_RECV,		/* SYN in (through a mapping) */
+	KNAT_STATE_ESTABLISHED,
+	KNAT_STATE_FIN_WAIT,		/* FIN seen one way */
+	KNAT_STATE_CLOSING,		/* FIN seen both ways */
+	KNAT_STATE_CLOSED,		/* RST seen */
+
+	__KNAT_STATE_MAX,
+};
+
+#define KNAT_STATE_MAX (__KNAT_STATE_MAX - 1)
+
+enum knat_stats_attr {
+	KNAT_A_STATS_UNSPEC,
+	KNAT_A_STATS_NETWORK,
+	KNAT_A_STATS_COUNTERS,
+
+	__KNAT_A_STATS_MAX,
+};
+
+#define KNAT_A_STATS_MAX (__KNAT_A_STATS_MAX - 1)
+
+/* Attribute types inside KNAT_A_STATS_COUNTERS, each an NLA_U64. */
+enum knat_counter {
+	KNAT_CNT_UNSPEC,
+	KNAT_CNT_TRANSLATED_OUT,	/* packets translated on the way out */
+	KNAT_CNT_TRANSLATED_IN,		/* packets translated on the way in */
+	KNAT_CNT_SESSIONS_ADDED,
+	KNAT_CNT_SESSIONS_EXPIRED,	/* timed out */
+	KNAT_CNT_SESSIONS_DELETED,	/* flushed, or their network changed */
+	KNAT_CNT_SESSIONS_ACTIVE,	/* a gauge */
+	KNAT_CNT_DROP_TABLE_FULL,	/* new flow, max-sessions reached */
+	KNAT_CNT_DROP_HOST_LIMIT,	/* new flow, host-max-sessions reached */
+	KNAT_CNT_DROP_NO_PORT,		/* new flow, no free external port */
+	KNAT_CNT_DROP_FILTERED,		/* inbound, refused by filtering */
+	KNAT_CNT_DROP_MALFORMED,	/* headers that could not be parsed */
+	KNAT_CNT_ICMP_ERRORS_TRANSLATED,
+	KNAT_CNT_BYTES_IN_USE,		/* a gauge: session and mapping memory */
+	KNAT_CNT_DROP_NOMEM,		/* new flow, out of memory */
+
+	__KNAT_CNT_MAX,
+};
+
+#define KNAT_CNT_MAX (__KNAT_CNT_MAX - 1)
 
 #endif /* _UAPI_LINUX_KNAT_H */

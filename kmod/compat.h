@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * knat: the one place for differences between the kernels knat supports
+ * (Debian 12's 6.1 and 6.12 and those in between).  Detect by feature
+ * where a feature test exists; the core code uses only the names here.
+ */
+#ifndef _KNAT_COMPAT_H
+#define _KNAT_COMPAT_H
+
+#include <linux/netlink.h>
+#include <linux/random.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+
+/* get_random_u32_below() is in 6.1 (it replaced prandom_u32_max()). */
+static inline u32 knat_random_below(u32 ceil)
+{
+	return get_random_u32_below(ceil);
+}
+
+/*
+ * The parsed attributes of a dump request: 6.2 moved them into a struct
+ * genl_info inside the dump info.  No feature macro marks it.
+ */
+static inline struct nlattr **knat_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * Formatted extack messages came in 6.2, with a buffer inside the extack.
+ * Before that, format into a small ring of buffers: a message only has to
+ * live until the ack that carries it is built, right after the handler
+ * returns.  Keep messages under 80 characters, as 6.2+ truncates there.
+ */
+#ifndef NL_SET_ERR_MSG_FMT_MOD
+#define KNAT_COMPAT_EXTACK_FMT
+const char *knat_compat_fmt_msg(const char *fmt, ...) __printf(1, 2);
+#define NL_SET_ERR_MSG_FMT_MOD(extack, fmt, args...) do {		\
+	struct netlink_ext_ack *__extack = (extack);			\
+									\
+	if (__extack)							\
+		__extack->_msg = knat_compat_fmt_msg(KBUILD_MODNAME ": " \
+						     fmt, ##args);	\
+} while (0)
+#endif
+
+#endif /* _KNAT_COMPAT_H */

@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * knat: the session table.
+ *
+ * Three kinds of object, all per network namespace:
+ *
+ *  - a mapping binds an internal addr:port to an external addr:port for one
+ *    protocol (endpoint-independent mapping, RFC 4787 REQ-1); it lives as
+ *    long as it has sessions;
+ *  - a session is a mapping plus one remote addr:port, with its TCP state
+ *    and the time it was last used;
+ *  - a host counts the sessions of one internal address, for
+ *    host-max-sessions.
+ *
+ * Lookups on the packet path are lockless (RCU).  Creating and removing
+ * objects is serialised by knat_net.tbl_lock, which only new flows, the
+ * garbage collector and the control plane take; the lock also makes the
+ * "is the table full" and "is this port free" decisions exact.
+ *
+ * Unlinked objects are freed in batches after an RCU grace period, so that
+ * neither sessions nor mappings need an rcu_head of their own.
+ */
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+
+#include "compat.h"
+#include "knat.h"
+
+static struct kmem_cache *knat_session_cache __read_mostly;
+static struct kmem_cache *knat_mapping_cache __read_mostly;
+
+struct knat_out_key {
+	__be32 int_addr, rem_addr;
+	__be16 int_port, rem_port;
+	u8 proto;
+};
+
+struct knat_in_key {
+	__be32 ext_addr, rem_addr;
+	__be16 ext_port;
+	u8 proto;
+};
+
+struct knat_ep_key {
+	__be32 addr;
+	__be16 port;
+	u8 proto;
+};
+
+static u32 knat_hash4(__be32 a, __be32 b, __be16 pa, __be16 pb, u8 proto,
+		      u32 seed)
+{
+	return jhash_3words((__force u32)a, (__force u32)b,
+			    ((__force u32)pa << 16 | (__force u32)pb) ^ proto,
+			    seed);
+}
+
+/* Sessions by internal and remote endpoint: the outbound lookup. */
+static u32 knat_out_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_out_key *k = data;
+
+	return knat_hash4(k->int_addr, k->rem_addr, k->int_port, k->rem_port,
+			  k->proto, seed);
+}
+
+static u32 knat_out_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_session *s = data;
+
+	return knat_hash4(s->int_addr, s->rem_addr, s->int_port, s->rem_port,
+			  s->proto, seed);
+}
+
+static int knat_out_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct knat_out_key *k = arg->key;
+	const struct knat_session *s = obj;
+
+	return s->int_addr != k->int_addr || s->rem_addr != k->rem_addr ||
+	       s->int_port != k->int_port || s->rem_port != k->rem_port ||
+	       s->proto != k->proto;
+}
+
+static const struct rhashtable_params knat_out_params = {
+	.head_offset	= offsetof(struct knat_session, out_node),
+	.key_len	= sizeof(struct knat_out_key),
+	.hashfn		= knat_out_hashfn,
+	.obj_hashfn	= knat_out_obj_hashfn,
+	.obj_cmpfn	= knat_out_cmpfn,
+	.automatic_shrinking = true,
+};
+
+/*
+ * Sessions by external endpoint and remote address, but not the remote
+ * port: one lookup answers both "which session is this" and, for
+ * address-dependent filtering, "has this mapping talked to that host".
+ */
+static u32 knat_in_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_in_key *k = data;
+
+	return knat_hash4(k->ext_addr, k->rem_addr, k->ext_port, 0, k->proto,
+			  seed);
+}
+
+static u32 knat_in_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_session *s = data;
+
+	return knat_hash4(s->ext_addr, s->rem_addr, s->ext_port, 0, s->proto,
+			  seed);
+}
+
+static int knat_in_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct knat_in_key *k = arg->key;
+	const struct knat_session *s = obj;
+
+	return s->ext_addr != k->ext_addr || s->rem_addr != k->rem_addr ||
+	       s->ext_port != k->ext_port || s->proto != k->proto;
+}
+
+static const struct rhashtable_params knat_in_params = {
+	.head_offset	= offsetof(struct knat_session, in_node),
+	.key_len	= sizeof(struct knat_in_key),
+	.hashfn		= knat_in_hashfn,
+	.obj_hashfn	= knat_in_obj_hashfn,
+	.obj_cmpfn	= knat_in_cmpfn,
+	.automatic_shrinking = true,
+};
+
+static u32 knat_ep_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_ep_key *k = data;
+
+	return jhash_2words((__force u32)k->addr,
+			    (__force u32)k->port << 8 | k->proto, seed);
+}
+
+static u32 knat_map_int_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_mapping *m = data;
+
+	return jhash_2words((__force u32)m->int_addr,
+			    (__force u32)m->int_port << 8 | m->proto, seed);
+}
+
+static int knat_map_int_cmpfn(struct rhashtable_compare_arg *arg,
+			      const void *obj)
+{
+	const struct knat_ep_key *k = arg->key;
+	const struct knat_mapping *m = obj;
+
+	return m->int_addr != k->addr || m->int_port != k->port ||
+	       m->proto != k->proto;
+}
+
+static u32 knat_map_ext_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_mapping *m = data;
+
+	return jhash_2words((__force u32)m->ext_addr,
+			    (__force u32)m->ext_port << 8 | m->proto, seed);
+}
+
+static int knat_map_ext_cmpfn(struct rhashtable_compare_arg *arg,
+			      const void *obj)
+{
+	const struct knat_ep_key *k = arg->key;
+	const struct knat_mapping *m = obj;
+
+	return m->ext_addr != k->addr || m->ext_port != k->port ||
+	       m->proto != k->proto;
+}
+
+static const struct rhashtable_params knat_map_int_params = {
+	.head_offset	= offsetof(struct knat_mapping, int_node),
+	.key_len	= sizeof(struct knat_ep_key),
+	.hashfn		= knat_ep_hashfn,
+	.obj_hashfn	= knat_map_int_obj_hashfn,
+	.obj_cmpfn	= knat_map_int_cmpfn,
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params knat_map_ext_params = {
+	.head_offset	= offsetof(struct knat_mapping, ext_node),
+	.key_len	= sizeof(struct knat_ep_key),
+	.hashfn		= knat_ep_hashfn,
+	.obj_hashfn	= knat_map_ext_obj_hashfn,
+	.obj_cmpfn	= knat_map_ext_cmpfn,
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params knat_host_params = {
+	.head_offset	= offsetof(struct knat_host, node),
+	.key_offset	= offsetof(struct knat_host, addr),
+	.key_len	= sizeof(__be32),
+	.automatic_shrinking = true,
+};
+
+/*
+ * Sessions waiting for a grace period, freed together: a session has no
+ * rcu_head of its own, to stay within 64 bytes.
+ */
+#define KNAT_BATCH	((PAGE_SIZE - sizeof(struct rcu_head) - \
+			  sizeof(unsigned int)) / sizeof(void *) - 1)
+
+struct knat_free_batch {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct knat_session *s[KNAT_BATCH];
+};
+
+static void knat_free_batch_rcu(struct rcu_head *head)
+{
+	struct knat_free_batch *b = container_of(head, struct knat_free_batch,
+						 rcu);
+
+	kmem_cache_free_bulk(knat_session_cache, b->n, (void **)b->s);
+	kfree(b);
+}
+
+static void knat_free_batch_put(struct knat_free_batch *b)
+{
+	if (!b)
+		return;
+	if (b->n)
+		call_rcu(&b->rcu, knat_free_batch_rcu);
+	else
+		kfree(b);
+}
+
+static void knat_mapping_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(knat_mapping_cache,
+			container_of(head, struct knat_mapping, rcu));
+}
+
+/* ---- lookups (RCU) ---- */
+
+struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
+				      __be32 int_addr, __be16 int_port,
+				      __be32 rem_addr, __be16 rem_port)
+{
+	struct knat_out_key k = {
+		.int_addr = int_addr, .rem_addr = rem_addr,
+		.int_port = int_port, .rem_port = rem_port, .proto = proto,
+	};
+
+	return rhashtable_lookup(&kn->sessions_out, &k, knat_out_params);
+}
+
+/*
+ * The session of an inbound packet, or NULL.  *addr_known tells whether any
+ * session of that external endpoint talks to @rem_addr.
+ */
+struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
+				     __be32 ext_addr, __be16 ext_port,
+				     __be32 rem_addr, __be16 rem_port,
+				     bool *addr_known)
+{
+	struct knat_in_key k = {
+		.ext_addr = ext_addr, .rem_addr = rem_addr,
+		.ext_port = ext_port, .proto = proto,
+	};
+	struct rhlist_head *list, *pos;
+	struct knat_session *s;
+
+	*addr_known = false;
+	list = rhltable_lookup(&kn->sessions_in, &k, knat_in_params);
+	rhl_for_each_entry_rcu(s, pos, list, in_node) {
+		*addr_known = true;
+		if (s->rem_port == rem_port)
+			return s;
+	}
+	return NULL;
+}
+
+struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,
+				      __be32 ext_addr, __be16 ext_port)
+{
+	struct knat_ep_key k = {
+		.addr = ext_addr, .port = ext_port, .proto = proto,
+	};
+
+	return rhashtable_lookup(&kn->mappings_ext, &k, knat_map_ext_params);
+}
+
+static struct knat_mapping *knat_mapping_int(struct knat_net *kn, u8 proto,
+					     __be32 int_addr, __be16 int_port)
+{
+	struct knat_ep_key k = {
+		.addr = int_addr, .port = int_port, .proto = proto,
+	};
+
+	return rhashtable_lookup(&kn->mappings_int, &k, knat_map_int_params);
+}
+
+/* ---- timers and state ---- */
+
+u32 knat_session_timeout(const struct knat_session *s,
+			 const struct knat_params *p)
+{
+	switch (s->proto) {
+	case IPPROTO_TCP:
+		if (knat_session_state(s) == KNAT_STATE_ESTABLISHED)
+			return p->timeout[KNAT_TO_TCP_EST];
+		return p->timeout[KNAT_TO_TCP_TRANS];
+	case IPPROTO_UDP:
+		return p->timeout[KNAT_TO_UDP];
+	default:
+		return p->timeout[KNAT_TO_ICMP];
+	}
+}
+
+enum knat_session_state knat_session_state(const struct knat_session *s)
+{
+	unsigned int st = atomic_read(&s->state);
+
+	if (s->proto != IPPROTO_TCP)
+		return KNAT_STATE_ACTIVE;
+	if (st & KNAT_TCP_RST)
+		return KNAT_STATE_CLOSED;
+	if ((st & (KNAT_TCP_FIN_OUT | KNAT_TCP_FIN_IN)) ==
+	    (KNAT_TCP_FIN_OUT | KNAT_TCP_FIN_IN))
+		return KNAT_STATE_CLOSING;
+	if (st & (KNAT_TCP_FIN_OUT | KNAT_TCP_FIN_IN))
+		return KNAT_STATE_FIN_WAIT;
+	if ((st & (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN)) ==
+	    (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN))
+		return KNAT_STATE_ESTABLISHED;
+	/* Picked up mid-stream: established once both ways were seen. */
+	if (!(st & (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN)) &&
+	    (st & (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN)) ==
+	    (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN))
+		return KNAT_STATE_ESTABLISHED;
+	if (st & KNAT_TCP_INBOUND)
+		return KNAT_STATE_SYN_RECV;
+	return KNAT_STATE_SYN_SENT;
+}
+
+static bool knat_session_expired(const struct knat_session *s,
+				 const struct knat_params *p)
+{
+	return (u32)jiffies - READ_ONCE(s->last_seen) >
+	       knat_session_timeout(s, p);
+}
+
+/* ---- ports ---- */
+
+/*
+ * The default external port range: 1024-65535 less the namespace's
+ * ip_local_port_range, so that the host's own connections never collide
+ * with translated ones.  Returns the part above or below it, the larger.
+ */
+static void knat_port_range(struct knat_net *kn, const struct knat_params *p,
+			    u8 proto, unsigned int *lo, unsigned int *hi)
+{
+	int llo, lhi;
+
+	if (proto == IPPROTO_ICMP) {
+		*lo = 1;
+		*hi = 65535;
+		return;
+	}
+	if (p->port_min) {
+		*lo = p->port_min;
+		*hi = p->port_max;
+		return;
+	}
+	inet_get_local_port_range(kn->net, &llo, &lhi);
+	if (llo - 1024 >= 65535 - lhi) {
+		*lo = 1024;
+		*hi = max(llo - 1, 1024);
+	} else {
+		*lo = lhi + 1;
+		*hi = 65535;
+	}
+}
+
+/*
+ * Allocate an external port: the internal one when it is free and in
+ * range, otherwise the first free one from a random start (RFC 6056,
+ * algorithm 2).  Under tbl_lock.  Returns 0 when the range is full.
+ */
+static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
+			   struct knat_extaddr *ea, u8 proto, u16 want)
+{
+	unsigned long *map = ea->ports[knat_proto_idx(proto)];
+	unsigned int lo, hi, start, port;
+
+	knat_port_range(kn, p, proto, &lo, &hi);
+	if (want >= lo && want <= hi && !test_bit(want, map)) {
+		port = want;
+		goto found;
+	}
+
+	start = lo + knat_random_below(hi - lo + 1);
+	port = find_next_zero_bit(map, hi + 1, start);
+	if (port > hi) {
+		port = find_next_zero_bit(map, start, lo);
+		if (port >= start)
+			return 0;
+	}
+found:
+	__set_bit(port, map);
+	return port;
+}
+
+/* ---- creation ---- */
+
+static struct knat_host *knat_host_get(struct knat_net *kn, __be32 addr)
+{
+	return rhashtable_lookup(&kn->hosts, &addr, knat_host_params);
+}
+
+/* Choose the external address of an internal host (paired pooling). */
+static struct knat_extaddr *knat_pick_extaddr(const struct knat_params *p,
+					      __be32 int_addr)
+{
+	if (!p->n_addrs)
+		return NULL;
+	if (p->n_addrs == 1)
+		return p->addrs[0];
+	return p->addrs[jhash_1word((__force u32)int_addr, 0) % p->n_addrs];
+}
+
+static int knat_check_limits(struct knat_network *n,
+			     const struct knat_params *p,
+			     struct knat_host *host)
+{
+	if (atomic_read(&n->n_sessions) >= p->max_sessions)
+		return -ENOSPC;
+	if (p->host_max_sessions && host &&
+	    host->n_sessions >= p->host_max_sessions)
+		return -EDQUOT;
+	return 0;
+}
+
+static void knat_count_create_error(struct knat_network *n, int err)
+{
+	switch (err) {
+	case -ENOSPC:
+		knat_count(n->stats, KNAT_CNT_DROP_TABLE_FULL);
+		break;
+	case -EDQUOT:
+		knat_count(n->stats, KNAT_CNT_DROP_HOST_LIMIT);
+		break;
+	case -EADDRNOTAVAIL:
+		knat_count(n->stats, KNAT_CNT_DROP_NO_PORT);
+		break;
+	default:
+		knat_count(n->stats, KNAT_CNT_DROP_NOMEM);
+		break;
+	}
+}
+
+/* Under tbl_lock.  The mapping is freed after a grace period. */
+static void knat_mapping_unlink(struct knat_net *kn, struct knat_mapping *m)
+{
+	m->dead = 1;
+	rhashtable_remove_fast(&kn->mappings_int, &m->int_node,
+			       knat_map_int_params);
+	rhashtable_remove_fast(&kn->mappings_ext, &m->ext_node,
+			       knat_map_ext_params);
+	__clear_bit(be16_to_cpu(m->ext_port),
+		    m->extaddr->ports[knat_proto_idx(m->proto)]);
+	atomic_dec(&kn->n_mappings);
+	call_rcu(&m->rcu, knat_mapping_free_rcu);
+}
+
+/* A new mapping for an internal endpoint.  Under tbl_lock. */
+static struct knat_mapping *knat_mapping_create(struct knat_net *kn,
+						struct knat_network *n,
+						const struct knat_params *p,
+						u8 proto, __be32 int_addr,
+						__be16 int_port)
+{
+	struct knat_extaddr *ea;
+	struct knat_mapping *m;
+	u16 port;
+	int err;
+
+	ea = knat_pick_extaddr(p, int_addr);
+	if (!ea)
+		return ERR_PTR(-EADDRNOTAVAIL);
+
+	m = kmem_cache_zalloc(knat_mapping_cache, GFP_ATOMIC);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+
+	port = knat_port_alloc(kn, p, ea, proto, be16_to_cpu(int_port));
+	if (!port) {
+		kmem_cache_free(knat_mapping_cache, m);
+		return ERR_PTR(-EADDRNOTAVAIL);
+	}
+
+	m->extaddr = ea;
+	m->proto = proto;
+	m->int_addr = int_addr;
+	m->int_port = int_port;
+	m->ext_addr = ea->addr;
+	m->ext_port = cpu_to_be16(port);
+
+	err = rhashtable_insert_fast(&kn->mappings_int, &m->int_node,
+				     knat_map_int_params);
+	if (err)
+		goto err_port;
+	err = rhashtable_insert_fast(&kn->mappings_ext, &m->ext_node,
+				     knat_map_ext_params);
+	if (err)
+		goto err_int;
+
+	atomic_inc(&kn->n_mappings);
+	return m;
+
+err_int:
+	rhashtable_remove_fast(&kn->mappings_int, &m->int_node,
+			       knat_map_int_params);
+err_port:
+	__clear_bit(port, ea->ports[knat_proto_idx(proto)]);
+	/* Never published: nobody can hold a reference. */
+	kmem_cache_free(knat_mapping_cache, m);
+	return ERR_PTR(err);
+}
+
+/*
+ * Link a session (keys filled in) under its mapping and host.  Under
+ * tbl_lock.  On failure nothing of it is left in the tables.
+ */
+static int knat_session_link(struct knat_net *kn, struct knat_session *s,
+			     struct knat_mapping *m, struct knat_host **hostp)
+{
+	struct knat_host *host = *hostp;
+	int err;
+
+	if (!host) {
+		host = kzalloc(sizeof(*host), GFP_ATOMIC);
+		if (!host)
+			return -ENOMEM;
+		host->addr = s->int_addr;
+		err = rhashtable_insert_fast(&kn->hosts, &host->node,
+					     knat_host_params);
+		if (err) {
+			kfree(host);
+			return err;
+		}
+		atomic_inc(&kn->n_hosts);
+		*hostp = host;
+	}
+
+	err = rhashtable_insert_fast(&kn->sessions_out, &s->out_node,
+				     knat_out_params);
+	if (err)
+		return err;
+	err = rhltable_insert(&kn->sessions_in, &s->in_node, knat_in_params);
+	if (err) {
+		rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
+				       knat_out_params);
+		return err;
+	}
+
+	m->n_sessions++;
+	host->n_sessions++;
+	atomic_inc(&s->network->n_sessions);
+	atomic_inc(&kn->n_sessions);
+	return 0;
+}
+
+/* Drop a host that has no sessions (left over by a failed creation). */
+static void knat_host_put_unused(struct knat_net *kn, struct knat_host *host)
+{
+	if (host && !host->n_sessions) {
+		rhashtable_remove_fast(&kn->hosts, &host->node,
+				       knat_host_params);
+		atomic_dec(&kn->n_hosts);
+		kfree_rcu(host, rcu);
+	}
+}
+
+static void knat_session_init(struct knat_session *s, struct knat_network *n,
+			      const struct knat_mapping *m, __be32 rem_addr,
+			      __be16 rem_port, unsigned int state)
+{
+	s->network = n;
+	s->proto = m->proto;
+	s->int_addr = m->int_addr;
+	s->int_port = m->int_port;
+	s->ext_addr = m->ext_addr;
+	s->ext_port = m->ext_port;
+	s->rem_addr = rem_addr;
+	s->rem_port = rem_port;
+	s->dead = 0;
+	atomic_set(&s->state, state);
+	s->last_seen = (u32)jiffies;
+}
+
+/*
+ * A session for an outbound packet that has none: reuse the internal
+ * endpoint's mapping or make one.  Returns the session (possibly one that
+ * another CPU created meanwhile) or an ERR_PTR, counted.
+ */
+struct knat_session *knat_session_create_out(struct knat_net *kn,
+					     struct knat_network *n,
+					     const struct knat_params *p,
+					     u8 proto, __be32 int_addr,
+					     __be16 int_port, __be32 rem_addr,
+					     __be16 rem_port)
+{
+	struct knat_session *s, *other;
+	struct knat_mapping *m;
+	struct knat_host *host;
+	bool new_map = false;
+	int err;
+
+	s = kmem_cache_alloc(knat_session_cache, GFP_ATOMIC);
+	if (!s) {
+		knat_count(n->stats, KNAT_CNT_DROP_NOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock_bh(&kn->tbl_lock);
+	other = knat_session_out(kn, proto, int_addr, int_port, rem_addr,
+				 rem_port);
+	if (other) {
+		spin_unlock_bh(&kn->tbl_lock);
+		kmem_cache_free(knat_session_cache, s);
+		return other;
+	}
+	if (READ_ONCE(n->params) != p) {
+		/* Reconfigured meanwhile: the caller's view is stale. */
+		err = -EAGAIN;
+		goto err_unlock;
+	}
+
+	host = knat_host_get(kn, int_addr);
+	err = knat_check_limits(n, p, host);
+	if (err)
+		goto err_unlock;
+
+	m = knat_mapping_int(kn, proto, int_addr, int_port);
+	if (!m) {
+		m = knat_mapping_create(kn, n, p, proto, int_addr, int_port);
+		if (IS_ERR(m)) {
+			err = PTR_ERR(m);
+			goto err_unlock;
+		}
+		new_map = true;
+	}
+
+	knat_session_init(s, n, m, rem_addr, rem_port, 0);
+	err = knat_session_link(kn, s, m, &host);
+	if (err)
+		goto err_map;
+	spin_unlock_bh(&kn->tbl_lock);
+
+	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	return s;
+
+err_map:
+	knat_host_put_unused(kn, host);
+	if (new_map)
+		knat_mapping_unlink(kn, m);
+err_unlock:
+	spin_unlock_bh(&kn->tbl_lock);
+	if (err != -EAGAIN)
+		knat_count_create_error(n, err);
+	kmem_cache_free(knat_session_cache, s);
+	return ERR_PTR(err);
+}
+
+/*
+ * A session for an inbound packet that the filtering lets in although it
+ * has no session of its own: a new remote endpoint of mapping @m.
+ */
+struct knat_session *knat_session_create_in(struct knat_net *kn,
+					    struct knat_network *n,
+					    const struct knat_params *p,
+					    struct knat_mapping *m,
+					    __be32 rem_addr, __be16 rem_port)
+{
+	struct knat_session *s, *other;
+	struct knat_host *host;
+	int err;
+
+	s = kmem_cache_alloc(knat_session_cache, GFP_ATOMIC);
+	if (!s) {
+		knat_count(n->stats, KNAT_CNT_DROP_NOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock_bh(&kn->tbl_lock);
+	other = knat_session_out(kn, m->proto, m->int_addr, m->int_port,
+				 rem_addr, rem_port);
+	if (other) {
+		spin_unlock_bh(&kn->tbl_lock);
+		kmem_cache_free(knat_session_cache, s);
+		return other;
+	}
+	if (m->dead || READ_ONCE(n->params) != p) {
+		err = -EAGAIN;
+		goto err_unlock;
+	}
+
+	host = knat_host_get(kn, m->int_addr);
+	err = knat_check_limits(n, p, host);
+	if (err)
+		goto err_unlock;
+
+	knat_session_init(s, n, m, rem_addr, rem_port, KNAT_TCP_INBOUND);
+	err = knat_session_link(kn, s, m, &host);
+	if (err) {
+		knat_host_put_unused(kn, host);
+		goto err_unlock;
+	}
+	spin_unlock_bh(&kn->tbl_lock);
+
+	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	return s;
+
+err_unlock:
+	spin_unlock_bh(&kn->tbl_lock);
+	if (err != -EAGAIN)
+		knat_count_create_error(n, err);
+	kmem_cache_free(knat_session_cache, s);
+	return ERR_PTR(err);
+}
+
+/* ---- removal ---- */
+
+/*
+ * Unlink a session, and its mapping and host when it was their last.
+ * Under tbl_lock; @b must have room.  The session is freed with @b.
+ */
+static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
+				struct knat_free_batch *b)
+{
+	struct knat_mapping *m;
+	struct knat_host *host;
+
+	s->dead = 1;
+	rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
+			       knat_out_params);
+	rhltable_remove(&kn->sessions_in, &s->in_node, knat_in_params);
+
+	m = knat_mapping_int(kn, s->proto, s->int_addr, s->int_port);
+	if (m && --m->n_sessions == 0)
+		knat_mapping_unlink(kn, m);
+
+	host = knat_host_get(kn, s->int_addr);
+	if (host) {
+		host->n_sessions--;
+		knat_host_put_unused(kn, host);
+	}
+
+	atomic_dec(&s->network->n_sessions);
+	atomic_dec(&kn->n_sessions);
+	b->s[b->n++] = s;
+}
+
+/*
+ * Walk the session table, unlinking the sessions @match picks, at most
+ * @budget of them looked at (0: no limit).  Returns true when the walk
+ * reached the end of the table.  Process context.
+ */
+static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
+			      unsigned int budget,
+			      bool (*match)(struct knat_session *s, void *arg),
+			      void *arg, enum knat_counter counter)
+{
+	struct knat_free_batch *b = NULL;
+	struct knat_session *s;
+	bool done = false;
+
+	for (;;) {
+		if (!b) {
+			b = kmalloc(sizeof(*b), GFP_KERNEL);
+			if (!b)
+				return false;
+			b->n = 0;
+		}
+
+		rhashtable_walk_start(it);
+		while (b->n < KNAT_BATCH) {
+			s = rhashtable_walk_next(it);
+			if (IS_ERR(s)) {
+				if (PTR_ERR(s) == -EAGAIN)
+					continue;
+				break;
+			}
+			if (!s) {
+				done = true;
+				break;
+			}
+			if (READ_ONCE(s->dead) || !match(s, arg))
+				goto next;
+
+			spin_lock_bh(&kn->tbl_lock);
+			if (!s->dead) {
+				knat_count(s->network->stats, counter);
+				knat_session_unlink(kn, s, b);
+			}
+			spin_unlock_bh(&kn->tbl_lock);
+next:
+			if (budget && !--budget)
+				break;
+		}
+		rhashtable_walk_stop(it);
+
+		if (done || b->n < KNAT_BATCH)
+			break;
+		knat_free_batch_put(b);
+		b = NULL;
+		cond_resched();
+	}
+	knat_free_batch_put(b);
+	return done;
+}
+
+static bool knat_gc_match(struct knat_session *s, void *arg)
+{
+	const struct knat_params *p = rcu_dereference(s->network->params);
+
+	return knat_session_expired(s, p);
+}
+
+/* Sessions looked at per garbage collector run. */
+#define KNAT_GC_BUDGET		8192
+#define KNAT_GC_INTERVAL	(HZ / 2)
+
+static void knat_gc_work(struct work_struct *work)
+{
+	struct knat_net *kn = container_of(to_delayed_work(work),
+					   struct knat_net, gc_work);
+	bool done;
+
+	if (!kn->gc_iter_active) {
+		rhashtable_walk_enter(&kn->sessions_out, &kn->gc_iter);
+		kn->gc_iter_active = true;
+	}
+	done = knat_session_walk(kn, &kn->gc_iter, KNAT_GC_BUDGET,
+				 knat_gc_match, NULL,
+				 KNAT_CNT_SESSIONS_EXPIRED);
+	if (done) {
+		rhashtable_walk_exit(&kn->gc_iter);
+		kn->gc_iter_active = false;
+	}
+	/* A large table is swept in slices, one after the other. */
+	queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
+			   done ? KNAT_GC_INTERVAL : 1);
+}
+
+struct knat_flush_arg {
+	struct knat_network *n;
+	__be32 ext_addr;
+};
+
+static bool knat_flush_match(struct knat_session *s, void *arg)
+{
+	const struct knat_flush_arg *f = arg;
+
+	return (!f->n || s->network == f->n) &&
+	       (!f->ext_addr || s->ext_addr == f->ext_addr);
+}
+
+/*
+ * Remove every session of network @n (NULL: of every network) whose
+ * external address is @ext_addr (0: any).  The caller makes sure no new
+ * matching session can appear meanwhile.  Process context.
+ */
+void knat_session_flush(struct knat_net *kn, struct knat_network *n,
+			__be32 ext_addr)
+{
+	struct knat_flush_arg f = { .n = n, .ext_addr = ext_addr };
+	struct rhashtable_iter it;
+
+	rhashtable_walk_enter(&kn->sessions_out, &it);
+	while (!knat_session_walk(kn, &it, 0, knat_flush_match, &f,
+				  KNAT_CNT_SESSIONS_DELETED))
+		cond_resched();	/* out of memory for a batch: try again */
+	rhashtable_walk_exit(&it);
+}
+
+u64 knat_session_bytes(struct knat_net *kn)
+{
+	return (u64)atomic_read(&kn->n_sessions) *
+		kmem_cache_size(knat_session_cache) +
+	       (u64)atomic_read(&kn->n_mappings) *
+		kmem_cache_size(knat_mapping_cache) +
+	       (u64)atomic_read(&kn->n_hosts) * sizeof(struct knat_host);
+}
+
+/* ---- setup ---- */
+
+int knat_session_init_net(struct knat_net *kn)
+{
+	int err;
+
+	spin_lock_init(&kn->tbl_lock);
+	err = rhashtable_init(&kn->sessions_out, &knat_out_params);
+	if (err)
+		return err;
+	err = rhltable_init(&kn->sessions_in, &knat_in_params);
+	if (err)
+		goto err_out;
+	err = rhashtable_init(&kn->mappings_int, &knat_map_int_params);
+	if (err)
+		goto err_in;
+	err = rhashtable_init(&kn->mappings_ext, &knat_map_ext_params);
+	if (err)
+		goto err_map_int;
+	err = rhashtable_init(&kn->hosts, &knat_host_params);
+	if (err)
+		goto err_map_ext;
+
+	INIT_DELAYED_WORK(&kn->gc_work, knat_gc_work);
+	queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
+			   KNAT_GC_INTERVAL);
+	return 0;
+
+err_map_ext:
+	rhashtable_destroy(&kn->mappings_ext);
+err_map_int:
+	rhashtable_destroy(&kn->mappings_int);
+err_in:
+	rhltable_destroy(&kn->sessions_in);
+err_out:
+	rhashtable_destroy(&kn->sessions_out);
+	return err;
+}
+
+/* The namespace is going: its hooks are gone and its networks flushed. */
+void knat_session_exit_net(struct knat_net *kn)
+{
+	cancel_delayed_work_sync(&kn->gc_work);
+	if (kn->gc_iter_active)
+		rhashtable_walk_exit(&kn->gc_iter);
+
+	WARN_ON(atomic_read(&kn->n_sessions) || atomic_read(&kn->n_mappings) ||
+		atomic_read(&kn->n_hosts));
+	rhashtable_destroy(&kn->hosts);
+	rhashtable_destroy(&kn->mappings_ext);
+	rhashtable_destroy(&kn->mappings_int);
+	rhltable_destroy(&kn->sessions_in);
+	rhashtable_destroy(&kn->sessions_out);
+}
+
+int __init knat_session_cache_init(void)
+{
+	BUILD_BUG_ON(sizeof(struct knat_session) > 64);
+
+	knat_session_cache = KMEM_CACHE(knat_session, 0);
+	if (!knat_session_cache)
+		return -ENOMEM;
+	knat_mapping_cache = KMEM_CACHE(knat_mapping, 0);
+	if (!knat_mapping_cache) {
+		kmem_cache_destroy(knat_session_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void knat_session_cache_exit(void)
+{
+	/* Wait for the batches and mappings still queued for freeing. */
+	rcu_barrier();
+	kmem_cache_destroy(knat_mapping_cache);
+	kmem_cache_destroy(knat_session_cache);
+}
