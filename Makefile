@@ -70,13 +70,13 @@ deps:
 	@scripts/deps
 
 CHECKPATCH_DIR := $(BUILD)/checkpatch
-style:
+style: deps
 	@scripts/checkpatch-fetch $(CHECKPATCH_DIR)
 	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree --strict --terse \
 		--show-types --ignore FILE_PATH_CHANGES \
 		-f kmod/*.c kmod/*.h uapi/knat.h
 
-sparse:
+sparse: deps
 	@rm -rf $(BUILD)/sparse && mkdir -p $(BUILD)/sparse
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" \
 		modules 2>&1 | tee $(BUILD)/sparse/log

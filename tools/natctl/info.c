@@ -12,6 +12,7 @@ static const struct {
 	const char *name;
 } info_features[] = {
 	{ KNAT_FEATURE_INFO,	"info" },
+	{ KNAT_FEATURE_NETWORKS, "networks" },
 };
 
 static const struct nl_policy info_policy[KNAT_A_INFO_MAX + 1] = {

@@ -29,6 +29,12 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv);
 static const struct natctl_cmd natctl_cmds[] = {
 	{ "info", cmd_info, "",
 	  "show the module's version, features and network count" },
+	{ "network", cmd_network, "{ add | set | delete | show } ...",
+	  "create, change, delete and show NAT networks" },
+	{ "session", cmd_session, "{ show | flush } [ network NAME ] ...",
+	  "list and flush sessions" },
+	{ "stats", cmd_stats, "[ network NAME ]",
+	  "show the counters of each network and the total" },
 	{ "help", cmd_help, "[ COMMAND ]",
 	  "show this help, or the help of COMMAND" },
 };
@@ -57,7 +63,9 @@ static void usage(FILE *fp)
 	      "  -h, --help               show this help and exit\n"
 	      "  -V, --version            show natctl's version and exit\n"
 	      "\n"
-	      "A command may be shortened to any unique prefix.\n"
+	      "'natctl COMMAND help' shows the arguments of COMMAND.  A command\n"
+	      "or verb may be shortened to any unique prefix; other keywords\n"
+	      "must be given in full.\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error.\n", fp);
 }
 

@@ -65,5 +65,8 @@ int natctl_dispatch(struct ctx *ctx, const char *what,
 int natctl_nl(struct ctx *ctx, struct nl **nlp);
 
 int cmd_info(struct ctx *ctx, int argc, char **argv);
+int cmd_network(struct ctx *ctx, int argc, char **argv);
+int cmd_session(struct ctx *ctx, int argc, char **argv);
+int cmd_stats(struct ctx *ctx, int argc, char **argv);
 
 #endif /* NATCTL_H */
