@@ -9,7 +9,6 @@
 
 #include <linux/netlink.h>
 #include <linux/random.h>
-#include <linux/version.h>
 #include <net/genetlink.h>
 
 /* get_random_u32_below() is in 6.1 (it replaced prandom_u32_max()). */
@@ -20,11 +19,11 @@ static inline u32 knat_random_below(u32 ceil)
 
 /*
  * The parsed attributes of a dump request: 6.2 moved them into a struct
- * genl_info inside the dump info.  No feature macro marks it.
+ * genl_info inside the dump info.  Probed for by kmod/Kbuild.
  */
 static inline struct nlattr **knat_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef KNAT_HAVE_GENL_INFO_DUMP
 	return genl_info_dump(cb)->attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;
@@ -37,15 +36,14 @@ static inline struct nlattr **knat_dump_attrs(struct netlink_callback *cb)
  * live until the ack that carries it is built, right after the handler
  * returns.  Keep messages under 80 characters, as 6.2+ truncates there.
  */
-#ifndef NL_SET_ERR_MSG_FMT_MOD
+#ifndef NL_SET_ERR_MSG_FMT
 #define KNAT_COMPAT_EXTACK_FMT
 const char *knat_compat_fmt_msg(const char *fmt, ...) __printf(1, 2);
-#define NL_SET_ERR_MSG_FMT_MOD(extack, fmt, args...) do {		\
+#define NL_SET_ERR_MSG_FMT(extack, fmt, args...) do {			\
 	struct netlink_ext_ack *__extack = (extack);			\
 									\
 	if (__extack)							\
-		__extack->_msg = knat_compat_fmt_msg(KBUILD_MODNAME ": " \
-						     fmt, ##args);	\
+		__extack->_msg = knat_compat_fmt_msg(fmt, ##args);	\
 } while (0)
 #endif
 

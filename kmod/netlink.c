@@ -122,12 +122,13 @@ err_msgsize:
 
 /* ---- networks ---- */
 
+/* ASCII letters, digits, '_', '.' and '-': safe in any output format. */
 static bool knat_name_valid(const char *name)
 {
 	if (!*name)
 		return false;
 	for (; *name; name++)
-		if (!isalnum(*name) && !strchr("_.-", *name))
+		if (!isascii(*name) || (!isalnum(*name) && !strchr("_.-", *name)))
 			return false;
 	return true;
 }
@@ -219,8 +220,8 @@ static int knat_nl_parse_params(struct knat_net *kn, struct knat_params *p,
 	}
 
 	if (!tb[KNAT_A_NETWORK_PORT_MIN] != !tb[KNAT_A_NETWORK_PORT_MAX]) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "port range needs both its minimum and maximum");
+		NL_SET_ERR_MSG(extack,
+			       "port range needs both its minimum and maximum");
 		return -EINVAL;
 	}
 	if (tb[KNAT_A_NETWORK_PORT_MIN]) {
@@ -285,8 +286,8 @@ static int knat_nl_network_new(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	if (!tb[KNAT_A_NETWORK_EXT_DEV] && !tb[KNAT_A_NETWORK_EXT_ADDRS]) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "an external device or addresses are required");
+		NL_SET_ERR_MSG(extack,
+			       "an external device or addresses are required");
 		return -EINVAL;
 	}
 
@@ -309,6 +310,7 @@ static int knat_nl_network_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
+	const struct knat_params *cur;
 	struct knat_network *n;
 	struct knat_params *p;
 	int err;
@@ -329,8 +331,8 @@ static int knat_nl_network_set(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 		goto out;
 	}
-	p = knat_params_clone(rcu_dereference_protected(n->params,
-					lockdep_is_held(&kn->lock)));
+	cur = rcu_dereference_protected(n->params, lockdep_is_held(&kn->lock));
+	p = knat_params_clone(cur);
 	if (!p) {
 		err = -ENOMEM;
 		goto out;
@@ -478,21 +480,34 @@ static int knat_nl_network_dump(struct sk_buff *skb,
 
 struct knat_session_dump {
 	struct rhashtable_iter iter;
-	struct knat_network *network;	/* filter, or NULL */
-	u32 network_id;
+	bool started;
+	u32 network_id;			/* filter, or 0 */
 	u8 proto;			/* filter, or 0 */
 };
 
 static int knat_nl_session_dump_start(struct netlink_callback *cb)
 {
 	struct knat_net *kn = knat_pernet(sock_net(cb->skb->sk));
-	struct nlattr **tb = knat_dump_attrs(cb);
 	struct knat_session_dump *d;
-	int err = 0;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	rhashtable_walk_enter(&kn->sessions_out, &d->iter);
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+/*
+ * The filters, checked in the first dumpit call rather than in start:
+ * 6.1 drops the extack of a failed start.
+ */
+static int knat_nl_session_dump_filters(struct knat_net *kn,
+					struct knat_session_dump *d,
+					struct netlink_callback *cb)
+{
+	struct nlattr **tb = knat_dump_attrs(cb);
+	struct knat_network *n;
 
 	if (tb[KNAT_A_SESSION_PROTO]) {
 		d->proto = nla_get_u8(tb[KNAT_A_SESSION_PROTO]);
@@ -500,33 +515,24 @@ static int knat_nl_session_dump_start(struct netlink_callback *cb)
 		    d->proto != IPPROTO_ICMP) {
 			NL_SET_ERR_MSG_ATTR(cb->extack, tb[KNAT_A_SESSION_PROTO],
 					    "protocol must be TCP, UDP or ICMP");
-			err = -EINVAL;
-			goto err;
+			return -EINVAL;
 		}
 	}
 	if (tb[KNAT_A_SESSION_NETWORK]) {
 		mutex_lock(&kn->lock);
-		d->network = knat_network_find(kn,
-				nla_data(tb[KNAT_A_SESSION_NETWORK]));
-		if (d->network)
-			d->network_id = d->network->id;
+		n = knat_network_find(kn, nla_data(tb[KNAT_A_SESSION_NETWORK]));
+		if (n)
+			d->network_id = n->id;
 		mutex_unlock(&kn->lock);
-		if (!d->network) {
+		if (!n) {
 			NL_SET_ERR_MSG_ATTR(cb->extack,
 					    tb[KNAT_A_SESSION_NETWORK],
 					    "no such network");
-			err = -ENOENT;
-			goto err;
+			return -ENOENT;
 		}
 	}
-
-	rhashtable_walk_enter(&kn->sessions_out, &d->iter);
-	cb->args[0] = (long)d;
+	d->started = true;
 	return 0;
-
-err:
-	kfree(d);
-	return err;
 }
 
 static int knat_nl_session_dump_done(struct netlink_callback *cb)
@@ -576,9 +582,16 @@ static int knat_nl_fill_session(struct sk_buff *skb,
 static int knat_nl_session_dump(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
+	struct knat_net *kn = knat_pernet(sock_net(skb->sk));
 	struct knat_session_dump *d = (void *)cb->args[0];
 	struct knat_session *s;
 	int err = 0;
+
+	if (!d->started) {
+		err = knat_nl_session_dump_filters(kn, d, cb);
+		if (err)
+			return err;
+	}
 
 	rhashtable_walk_start(&d->iter);
 	for (;;) {
@@ -592,7 +605,7 @@ static int knat_nl_session_dump(struct sk_buff *skb,
 		if (!s)
 			break;
 		if (!READ_ONCE(s->dead) &&
-		    (!d->network || s->network->id == d->network_id) &&
+		    (!d->network_id || s->network->id == d->network_id) &&
 		    (!d->proto || s->proto == d->proto)) {
 			err = knat_nl_fill_session(skb, s, cb);
 			if (err)

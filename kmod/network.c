@@ -174,8 +174,8 @@ int knat_params_set_dev(struct knat_net *kn, struct knat_params *p,
 
 	dev = dev_get_by_name(kn->net, name);
 	if (!dev) {
-		NL_SET_ERR_MSG_FMT_MOD(extack, "no interface named \"%s\"",
-				       name);
+		NL_SET_ERR_MSG_FMT(extack, "no interface named \"%s\"",
+				   name);
 		return -ENODEV;
 	}
 	addr = knat_dev_primary_addr(dev);
@@ -198,8 +198,10 @@ static int knat_config_rebuild(struct knat_net *kn)
 		return -ENOMEM;
 
 	list_for_each_entry(n, &kn->networks, list) {
-		const struct knat_params *p = rcu_dereference_protected(
-			n->params, lockdep_is_held(&kn->lock));
+		const struct knat_params *p;
+
+		p = rcu_dereference_protected(n->params,
+					      lockdep_is_held(&kn->lock));
 
 		cfg->networks[cfg->n_networks++] = n;
 		for (i = 0; i < p->n_addrs; i++) {
@@ -250,9 +252,9 @@ static int knat_check_conflicts(struct knat_net *kn, struct knat_network *self,
 
 	for (i = 0; i < p->n_addrs; i++) {
 		if (knat_prefix_contains(prefix, mask, p->addrs[i]->addr)) {
-			NL_SET_ERR_MSG_FMT_MOD(extack,
-					       "%pI4 is inside the internal prefix",
-					       &p->addrs[i]->addr);
+			NL_SET_ERR_MSG_FMT(extack,
+					   "%pI4 is inside the internal prefix",
+					   &p->addrs[i]->addr);
 			return -EINVAL;
 		}
 	}
@@ -265,18 +267,18 @@ static int knat_check_conflicts(struct knat_net *kn, struct knat_network *self,
 			continue;
 		m = mask & o->mask;
 		if ((prefix & m) == (o->prefix & m)) {
-			NL_SET_ERR_MSG_FMT_MOD(extack,
-					       "internal prefix overlaps network %s (%pI4/%u)",
-					       o->name, &o->prefix, o->plen);
+			NL_SET_ERR_MSG_FMT(extack,
+					   "internal prefix overlaps network %s (%pI4/%u)",
+					   o->name, &o->prefix, o->plen);
 			return -EINVAL;
 		}
 		for (i = 0; i < p->n_addrs; i++) {
 			if (knat_prefix_contains(o->prefix, o->mask,
 						 p->addrs[i]->addr)) {
-				NL_SET_ERR_MSG_FMT_MOD(extack,
-						       "%pI4 is inside the internal prefix of network %s",
-						       &p->addrs[i]->addr,
-						       o->name);
+				NL_SET_ERR_MSG_FMT(extack,
+						   "%pI4 is inside the internal prefix of network %s",
+						   &p->addrs[i]->addr,
+						   o->name);
 				return -EINVAL;
 			}
 		}
@@ -285,10 +287,10 @@ static int knat_check_conflicts(struct knat_net *kn, struct knat_network *self,
 		for (i = 0; i < op->n_addrs; i++) {
 			if (knat_prefix_contains(prefix, mask,
 						 op->addrs[i]->addr)) {
-				NL_SET_ERR_MSG_FMT_MOD(extack,
-						       "prefix contains %pI4, an external address of %s",
-						       &op->addrs[i]->addr,
-						       o->name);
+				NL_SET_ERR_MSG_FMT(extack,
+						   "prefix contains %pI4, an external address of %s",
+						   &op->addrs[i]->addr,
+						   o->name);
 				return -EINVAL;
 			}
 		}
@@ -306,7 +308,7 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 	int err;
 
 	if (knat_network_find(kn, name)) {
-		NL_SET_ERR_MSG_FMT_MOD(extack, "network \"%s\" exists", name);
+		NL_SET_ERR_MSG_FMT(extack, "network \"%s\" exists", name);
 		err = -EEXIST;
 		goto err_params;
 	}
@@ -318,8 +320,8 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 		/* Fragments are reassembled before knat sees them. */
 		err = nf_defrag_ipv4_enable(kn->net);
 		if (err) {
-			NL_SET_ERR_MSG_MOD(extack,
-					   "cannot enable IPv4 defragmentation");
+			NL_SET_ERR_MSG(extack,
+				       "cannot enable IPv4 defragmentation");
 			goto err_params;
 		}
 		kn->defrag = true;

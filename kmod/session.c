@@ -630,12 +630,6 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 		kmem_cache_free(knat_session_cache, s);
 		return other;
 	}
-	if (READ_ONCE(n->params) != p) {
-		/* Reconfigured meanwhile: the caller's view is stale. */
-		err = -EAGAIN;
-		goto err_unlock;
-	}
-
 	host = knat_host_get(kn, int_addr);
 	err = knat_check_limits(n, p, host);
 	if (err)
@@ -700,7 +694,8 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 		kmem_cache_free(knat_session_cache, s);
 		return other;
 	}
-	if (m->dead || READ_ONCE(n->params) != p) {
+	if (m->dead) {
+		/* Its last session went meanwhile: nothing to come back to. */
 		err = -EAGAIN;
 		goto err_unlock;
 	}

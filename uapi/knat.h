@@ -52,6 +52,7 @@
  *   Create a NAT network.  Attributes (enum knat_network_attr):
  *     KNAT_A_NETWORK_NAME        NLA_NUL_STRING  required, 1 to
  *                                                KNAT_NAME_MAXLEN characters
+ *                                                of [A-Za-z0-9_.-]
  *     KNAT_A_NETWORK_PREFIX      NLA_BE32        required, internal prefix,
  *                                                network byte order, no host
  *                                                bits set
@@ -134,12 +135,15 @@
  *     KNAT_A_STATS_COUNTERS      NLA_NESTED      one NLA_U64 per counter,
  *                                                its type an enum
  *                                                knat_counter; unknown types
- *                                                are newer counters
+ *                                                are newer counters, type 0
+ *                                                (KNAT_CNT_UNSPEC) is padding
  *   The namespace's record counts everything, including packets that
  *   belong to no network (e.g. malformed ones).
  */
 #ifndef _UAPI_LINUX_KNAT_H
 #define _UAPI_LINUX_KNAT_H
+
+#include <linux/const.h>
 
 #define KNAT_GENL_NAME		"knat"
 #define KNAT_GENL_VERSION	1
@@ -180,8 +184,8 @@ enum knat_info_attr {
  * Bits of KNAT_A_INFO_FEATURES: what this module implements.  A bit is set
  * only when every command and attribute of that feature is available.
  */
-#define KNAT_FEATURE_INFO	(1ULL << 0)	/* KNAT_CMD_GET_INFO */
-#define KNAT_FEATURE_NETWORKS	(1ULL << 1)	/* NETWORK_*, SESSION_*, STATS */
+#define KNAT_FEATURE_INFO	_BITULL(0)	/* KNAT_CMD_GET_INFO */
+#define KNAT_FEATURE_NETWORKS	_BITULL(1)	/* NETWORK_*, SESSION_*, STATS */
 
 /* Most addresses in one network's pool. */
 #define KNAT_EXT_ADDRS_MAX	16
