@@ -23,7 +23,9 @@
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <net/inet_hashtables.h>
 #include <net/ip.h>
+#include <net/udp.h>
 
 #include "compat.h"
 #include "knat.h"
@@ -352,9 +354,10 @@ static bool knat_session_expired(const struct knat_session *s,
 /* ---- ports ---- */
 
 /*
- * The default external port range: 1024-65535 less the namespace's
+ * The default external port range keeps clear of the namespace's
  * ip_local_port_range, so that the host's own connections never collide
- * with translated ones.  Returns the part above or below it, the larger.
+ * with translated ones: of 1024-65535, the part below or above it, the
+ * larger (1024-32767 with Linux's default 32768-60999).
  */
 static void knat_port_range(struct knat_net *kn, const struct knat_params *p,
 			    u8 proto, unsigned int *lo, unsigned int *hi)
@@ -382,28 +385,69 @@ static void knat_port_range(struct knat_net *kn, const struct knat_params *p,
 }
 
 /*
+ * Is @port of @addr held by a socket of the host itself (a TCP listener,
+ * a bound UDP socket)?  Handing it out would take its traffic away.
+ * Called under RCU.
+ */
+static bool knat_port_local(struct net *net, u8 proto, __be32 addr, u16 port)
+{
+	struct sock *sk;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo,
+					    NULL, 0, 0, 0, addr, port, 0, 0);
+		return !IS_ERR_OR_NULL(sk);
+	case IPPROTO_UDP:
+		sk = udp4_lib_lookup(net, 0, 0, addr, htons(port), 0);
+		if (!sk)
+			return false;
+		sock_put(sk);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Ports looked at, at most, past those held by the host's sockets. */
+#define KNAT_PORT_TRIES		64
+
+/*
  * Allocate an external port: the internal one when it is free and in
  * range, otherwise the first free one from a random start (RFC 6056,
- * algorithm 2).  Under tbl_lock.  Returns 0 when the range is full.
+ * algorithm 2), skipping those the host's own sockets hold.  Under
+ * tbl_lock.  Returns 0 when none is to be had.
  */
 static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
 			   struct knat_extaddr *ea, u8 proto, u16 want)
 {
 	unsigned long *map = ea->ports[knat_proto_idx(proto)];
-	unsigned int lo, hi, start, port;
+	unsigned int lo, hi, start, port, tries = KNAT_PORT_TRIES;
+	bool wrapped = false;
 
 	knat_port_range(kn, p, proto, &lo, &hi);
-	if (want >= lo && want <= hi && !test_bit(want, map)) {
+	if (want >= lo && want <= hi && !test_bit(want, map) &&
+	    !knat_port_local(kn->net, proto, ea->addr, want)) {
 		port = want;
 		goto found;
 	}
 
 	start = lo + knat_random_below(hi - lo + 1);
-	port = find_next_zero_bit(map, hi + 1, start);
-	if (port > hi) {
-		port = find_next_zero_bit(map, start, lo);
-		if (port >= start)
+	port = start;
+	for (;;) {
+		port = find_next_zero_bit(map, wrapped ? start : hi + 1, port);
+		if (port > hi || (wrapped && port >= start)) {
+			if (wrapped)
+				return 0;
+			wrapped = true;
+			port = lo;
+			continue;
+		}
+		if (!knat_port_local(kn->net, proto, ea->addr, port))
+			break;
+		if (!--tries)
 			return 0;
+		port++;
 	}
 found:
 	__set_bit(port, map);

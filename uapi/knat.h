@@ -76,8 +76,9 @@
  *     KNAT_A_NETWORK_PORT_MAX    NLA_U16         the external port range, in
  *                                                host byte order, 1 to 65535;
  *                                                both or neither; 0 and 0
- *                                                mean the default: 1024-65535
- *                                                less the namespace's
+ *                                                mean the default: the larger
+ *                                                part of 1024-65535 outside
+ *                                                the namespace's
  *                                                ip_local_port_range
  *     KNAT_A_NETWORK_FILTERING   NLA_U8          enum knat_filtering
  *                                                (default address-dependent)
