@@ -654,9 +654,13 @@ static int knat_nl_fill_stats(struct sk_buff *skb, struct netlink_callback *cb,
 	nest = nla_nest_start(skb, KNAT_A_STATS_COUNTERS);
 	if (!nest)
 		goto err;
-	for (i = 1; i <= KNAT_CNT_MAX; i++)
+	for (i = 1; i <= KNAT_CNT_MAX; i++) {
+		/* Memory is shared by the networks: only the total has it. */
+		if (name && i == KNAT_CNT_BYTES_IN_USE)
+			continue;
 		if (nla_put_u64_64bit(skb, i, cnt[i], KNAT_CNT_UNSPEC))
 			goto err;
+	}
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
 	return 0;

@@ -5,7 +5,10 @@
 # it only touches the namespaces it creates).
 #
 #   client (198.18.0.2) --- (198.18.0.1) router (203.0.113.1) --- (203.0.113.2) server
-#          internal network 198.18.0.0/24        external network 203.0.113.0/24
+#          internal network 198.18.0.0/24        outside 203.0.113.0/24
+#
+# The server has no route to 198.18.0.0/24: the client reaches it only
+# because knat on the router translates its traffic.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,19 +16,25 @@ NATCTL=${NATCTL:-$top/tools/natctl/natctl}
 sfx=$$
 
 client=demo-client-$sfx router=demo-router-$sfx server=demo-server-$sfx
+pids=()
 cleanup() {
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
 	for ns in "$client" "$router" "$server"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 step "load knat"
 if [ ! -d /sys/module/knat ]; then
-	run insmod "${KNAT_MODULE:?set KNAT_MODULE to knat.ko}"
+	modprobe -a $(modinfo -F depends "${KNAT_MODULE:?set KNAT_MODULE to knat.ko}" | tr , ' ')
+	run insmod "$KNAT_MODULE"
 fi
 run "$NATCTL" info
 
@@ -40,21 +49,53 @@ ip -n "$client" addr add 198.18.0.2/24 dev eth0
 ip -n "$router" addr add 198.18.0.1/24 dev int0
 ip -n "$router" addr add 203.0.113.1/24 dev ext0
 ip -n "$server" addr add 203.0.113.2/24 dev eth0
-for ns in "$client" "$router" "$server"; do
-	ip -n "$ns" link set all up 2>/dev/null || true
-	for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-		ip -n "$ns" link set "$dev" up
-	done
-done
+ip -n "$client" link set eth0 up
+ip -n "$server" link set eth0 up
+ip -n "$router" link set int0 up
+ip -n "$router" link set ext0 up
 ip -n "$client" route add default via 198.18.0.1
-ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
-run ip -n "$router" -br addr
+in_ns "$router" sysctl -qw net.ipv4.ip_forward=1
+run ip -n "$router" -br addr show
 
-step "knat in the router's namespace"
+# The server answers with the address and port it sees.
+in_ns "$server" socat TCP-LISTEN:8080,fork,reuseaddr \
+	SYSTEM:'echo "server sees $SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
+pids+=($!)
+in_ns "$server" socat UDP-RECVFROM:5353,fork \
+	SYSTEM:'echo "server sees $SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
+pids+=($!)
+for _ in $(seq 50); do
+	in_ns "$server" ss -ltn | grep -q ':8080 ' && break
+	sleep 0.1
+done
+
+step "without NAT, the server cannot answer the client"
+run in_ns "$client" ping -c 1 -W 1 203.0.113.2 || true
+
+step "a NAT network on the router"
+run "$NATCTL" -n "$router" network add lan internal 198.18.0.0/24 external dev ext0
+run "$NATCTL" -n "$router" network show
+
+step "the client reaches the server through knat"
+run in_ns "$client" ping -c 2 -W 2 203.0.113.2
+run in_ns "$client" socat -T 3 - TCP:203.0.113.2:8080 </dev/null
+echo query | run in_ns "$client" socat -T 3 - UDP:203.0.113.2:5353,sourceport=20000
+run in_ns "$client" traceroute -n -q 1 -w 1 203.0.113.2
+
+step "the sessions and counters"
+run "$NATCTL" -n "$router" session show
+run "$NATCTL" -n "$router" stats network lan
+run "$NATCTL" -n "$router" -p session show proto tcp
+
+step "a shorter UDP timeout re-times live sessions"
+run "$NATCTL" -n "$router" network set lan timeout udp 2
+for _ in $(seq 100); do
+	[ -z "$("$NATCTL" -n "$router" session show proto udp)" ] && break
+	sleep 0.2
+done
+run "$NATCTL" -n "$router" session show proto udp
+run "$NATCTL" -n "$router" stats network lan
+
+step "delete the network"
+run "$NATCTL" -n "$router" network delete lan
 run "$NATCTL" -n "$router" info
-run "$NATCTL" -n "$router" -j info
-
-step "client pings the server through the router"
-run ip netns exec "$client" ping -c 2 -W 2 203.0.113.2 || true
-echo "(NAT networks are not in this version yet: the router only routes,"
-echo " and the server has no route back to 198.18.0.0/24.)"

@@ -139,7 +139,8 @@
  *                                                are newer counters, type 0
  *                                                (KNAT_CNT_UNSPEC) is padding
  *   The namespace's record counts everything, including packets that
- *   belong to no network (e.g. malformed ones).
+ *   belong to no network (e.g. malformed ones).  KNAT_CNT_BYTES_IN_USE is
+ *   only in the namespace's record: networks share the memory.
  */
 #ifndef _UAPI_LINUX_KNAT_H
 #define _UAPI_LINUX_KNAT_H
