@@ -456,6 +456,8 @@ found:
 
 /* ---- creation ---- */
 
+static void knat_gc_kick(struct knat_net *kn);
+
 static struct knat_host *knat_host_get(struct knat_net *kn, __be32 addr)
 {
 	return rhashtable_lookup(&kn->hosts, &addr, knat_host_params);
@@ -696,6 +698,7 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 	spin_unlock_bh(&kn->tbl_lock);
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	knat_gc_kick(kn);
 	return s;
 
 err_map:
@@ -758,6 +761,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 	spin_unlock_bh(&kn->tbl_lock);
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	knat_gc_kick(kn);
 	return s;
 
 err_unlock:
@@ -887,9 +891,23 @@ static void knat_gc_work(struct work_struct *work)
 		rhashtable_walk_exit(&kn->gc_iter);
 		kn->gc_iter_active = false;
 	}
-	/* A large table is swept in slices, one after the other. */
-	queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
-			   done ? KNAT_GC_INTERVAL : 1);
+	/*
+	 * A large table is swept in slices, one after the other.  An empty
+	 * one is left alone until a session is added (knat_gc_kick()).
+	 */
+	if (!done)
+		queue_delayed_work(system_power_efficient_wq, &kn->gc_work, 1);
+	else if (atomic_read(&kn->n_sessions))
+		queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
+				   KNAT_GC_INTERVAL);
+}
+
+/* A session was added: make sure the collector runs. */
+static void knat_gc_kick(struct knat_net *kn)
+{
+	if (!delayed_work_pending(&kn->gc_work))
+		queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
+				   KNAT_GC_INTERVAL);
 }
 
 struct knat_flush_arg {
@@ -956,8 +974,6 @@ int knat_session_init_net(struct knat_net *kn)
 		goto err_map_ext;
 
 	INIT_DELAYED_WORK(&kn->gc_work, knat_gc_work);
-	queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
-			   KNAT_GC_INTERVAL);
 	return 0;
 
 err_map_ext:
