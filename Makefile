@@ -70,11 +70,12 @@ deps:
 	@scripts/deps
 
 CHECKPATCH_DIR := $(BUILD)/checkpatch
+KNAT_SOURCES = $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) uapi/knat.h
 style: deps
 	@scripts/checkpatch-fetch $(CHECKPATCH_DIR)
 	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree --strict --terse \
 		--show-types --ignore FILE_PATH_CHANGES \
-		-f kmod/*.c kmod/*.h uapi/knat.h
+		-f $(KNAT_SOURCES)
 
 sparse: deps
 	@rm -rf $(BUILD)/sparse && mkdir -p $(BUILD)/sparse

@@ -23,7 +23,7 @@
 
 /* Between defrag (-400) and conntrack (-200). */
 #define KNAT_PRI_PREROUTING	(NF_IP_PRI_CONNTRACK_DEFRAG + 100)
-/* After the filter chains, before security marking. */
+/* After the filter chains, before security marking (FORWARD, OUTPUT). */
 #define KNAT_PRI_FORWARD	(NF_IP_PRI_SECURITY - 1)
 
 /* What the translation needs of a packet's transport header. */
@@ -224,13 +224,14 @@ static int knat_rewrite(struct sk_buff *skb, const struct knat_l4 *l4,
 }
 
 /*
- * Translate an ICMP error about session @s: the outer address on the
- * inside end, and the embedded packet's inside endpoint.  @out: the error
- * leaves the inside (its embedded packet came in).
+ * Translate an ICMP error about session @s: the embedded packet's inside
+ * endpoint and, if @outer, the outer address on the inside end.  @out: the
+ * error leaves the inside (its embedded packet came in).
  */
 static int knat_rewrite_error(struct sk_buff *skb, const struct knat_l4 *l4,
 			      const struct knat_inner *in,
-			      const struct knat_session *s, bool out)
+			      const struct knat_session *s, bool out,
+			      bool outer)
 {
 	__be32 addr = out ? s->ext_addr : s->int_addr;
 	__be16 port = out ? s->ext_port : s->int_port;
@@ -283,7 +284,9 @@ static int knat_rewrite_error(struct sk_buff *skb, const struct knat_l4 *l4,
 	*iport = port;
 
 	/* The outer end: whoever sent the error, or whom it is for. */
-	if (out) {
+	if (!outer) {
+		/* The router's own error: its address is already outside. */
+	} else if (out) {
 		csum_replace4(&iph->check, iph->saddr, addr);
 		iph->saddr = addr;
 	} else {
@@ -391,7 +394,7 @@ static unsigned int knat_error(struct knat_net *kn, struct sk_buff *skb,
 		return out ? knat_drop(n->stats, KNAT_CNT_DROP_FILTERED) :
 			     NF_ACCEPT;
 
-	if (knat_rewrite_error(skb, l4, in, s, out))
+	if (knat_rewrite_error(skb, l4, in, s, out, true))
 		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(s->network->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
 	knat_count(s->network->stats, out ? KNAT_CNT_TRANSLATED_OUT :
@@ -549,6 +552,40 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * An ICMP error the router itself sends about a packet it was forwarding
+ * inward, after knat translated it (time exceeded, fragmentation needed
+ * toward an internal host): the embedded packet carries the internal
+ * destination, which the remote end never knew.  Translate it back.  Runs
+ * after conntrack and the filter chains, which see the error as related
+ * to the internal flow.  Anything but ICMP leaves at once.
+ */
+static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
+{
+	struct knat_net *kn = knat_pernet(state->net);
+	const struct knat_config *cfg = rcu_dereference(kn->config);
+	struct knat_session *s;
+	struct knat_inner in;
+	struct knat_l4 l4;
+
+	if (!cfg || ip_hdr(skb)->protocol != IPPROTO_ICMP ||
+	    knat_network_of(cfg, ip_hdr(skb)->daddr))
+		return NF_ACCEPT;
+	if (knat_parse(skb, true, &l4, &in) != KNAT_PKT_ICMP_ERROR ||
+	    !knat_network_of(cfg, in.daddr))
+		return NF_ACCEPT;
+
+	s = knat_session_out(kn, in.proto, in.daddr, in.dport, in.saddr,
+			     in.sport);
+	if (!s || READ_ONCE(s->dead))
+		return NF_ACCEPT;
+	if (knat_rewrite_error(skb, &l4, &in, s, true, false))
+		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
+	knat_count(s->network->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
+	return NF_ACCEPT;
+}
+
 static const struct nf_hook_ops knat_hook_ops[] = {
 	{
 		.hook		= knat_prerouting,
@@ -560,6 +597,12 @@ static const struct nf_hook_ops knat_hook_ops[] = {
 		.hook		= knat_forward,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_FORWARD,
+		.priority	= KNAT_PRI_FORWARD,
+	},
+	{
+		.hook		= knat_local_out,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
 		.priority	= KNAT_PRI_FORWARD,
 	},
 };

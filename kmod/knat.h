@@ -83,7 +83,6 @@ struct knat_network {
 	struct knat_params __rcu *params;
 	atomic_t n_sessions;
 	struct knat_stats __percpu *stats;
-	struct rcu_head rcu;
 };
 
 /*
@@ -95,7 +94,7 @@ struct knat_network {
 struct knat_config {
 	unsigned int n_networks;
 	unsigned int n_addrs;
-	__be32 addrs[KNAT_EXT_ADDRS_MAX * 4];
+	__be32 *addrs;			/* after networks[], same allocation */
 	struct rcu_head rcu;
 	struct knat_network *networks[];
 };
@@ -224,7 +223,7 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 		     struct netlink_ext_ack *extack);
 int knat_network_set(struct knat_net *kn, struct knat_network *n,
 		     struct knat_params *p, struct netlink_ext_ack *extack);
-void knat_network_del(struct knat_net *kn, struct knat_network *n);
+int knat_network_del(struct knat_net *kn, struct knat_network *n);
 struct knat_params *knat_params_clone(const struct knat_params *old);
 void knat_params_default(struct knat_params *p);
 void knat_params_free(struct knat_params *p);
@@ -263,6 +262,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 					    __be32 rem_addr, __be16 rem_port);
 u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p);
+u32 knat_session_age(const struct knat_session *s);
 enum knat_session_state knat_session_state(const struct knat_session *s);
 /* Remove sessions matching: network (NULL: all), ext_addr (0: any). */
 void knat_session_flush(struct knat_net *kn, struct knat_network *n,

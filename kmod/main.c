@@ -39,11 +39,20 @@ err_stats:
 	return err;
 }
 
+/*
+ * The hooks go first, in pre_exit: the core waits for a grace period
+ * between pre_exit and exit, so that no hook still runs when the state
+ * is freed.
+ */
+static void __net_exit knat_net_pre_exit(struct net *net)
+{
+	knat_hooks_unregister(net);
+}
+
 static void __net_exit knat_net_exit(struct net *net)
 {
 	struct knat_net *kn = knat_pernet(net);
 
-	knat_hooks_unregister(net);
 	knat_network_exit_net(kn);
 	knat_session_exit_net(kn);
 	free_percpu(kn->stats);
@@ -51,6 +60,7 @@ static void __net_exit knat_net_exit(struct net *net)
 
 static struct pernet_operations knat_net_ops = {
 	.init = knat_net_init,
+	.pre_exit = knat_net_pre_exit,
 	.exit = knat_net_exit,
 	.id   = &knat_net_id,
 	.size = sizeof(struct knat_net),

@@ -359,7 +359,7 @@ static int knat_nl_network_del(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	n = knat_nl_network(kn, info, KNAT_A_NETWORK_NAME);
 	if (n)
-		knat_network_del(kn, n);
+		err = knat_network_del(kn, n);
 	else
 		err = -ENOENT;
 	mutex_unlock(&kn->lock);
@@ -552,7 +552,7 @@ static int knat_nl_fill_session(struct sk_buff *skb,
 {
 	const struct knat_params *p = rcu_dereference(s->network->params);
 	u32 timeout = knat_session_timeout(s, p);
-	u32 age = (u32)jiffies - READ_ONCE(s->last_seen);
+	u32 age = knat_session_age(s);
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,

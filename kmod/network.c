@@ -187,37 +187,72 @@ int knat_params_set_dev(struct knat_net *kn, struct knat_params *p,
 
 /* ---- the packet path's view ---- */
 
-static int knat_config_rebuild(struct knat_net *kn)
+static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
+			    const struct knat_params *p)
 {
-	struct knat_config *cfg, *old;
-	struct knat_network *n;
 	unsigned int i, j;
 
-	cfg = kzalloc(struct_size(cfg, networks, kn->n_networks), GFP_KERNEL);
-	if (!cfg)
-		return -ENOMEM;
-
-	list_for_each_entry(n, &kn->networks, list) {
-		const struct knat_params *p;
-
-		p = rcu_dereference_protected(n->params,
-					      lockdep_is_held(&kn->lock));
-
-		cfg->networks[cfg->n_networks++] = n;
-		for (i = 0; i < p->n_addrs; i++) {
-			for (j = 0; j < cfg->n_addrs; j++)
-				if (cfg->addrs[j] == p->addrs[i]->addr)
-					break;
-			if (j == cfg->n_addrs &&
-			    cfg->n_addrs < ARRAY_SIZE(cfg->addrs))
-				cfg->addrs[cfg->n_addrs++] = p->addrs[i]->addr;
-		}
+	cfg->networks[cfg->n_networks++] = n;
+	for (i = 0; i < p->n_addrs; i++) {
+		for (j = 0; j < cfg->n_addrs; j++)
+			if (cfg->addrs[j] == p->addrs[i]->addr)
+				break;
+		if (j == cfg->n_addrs)
+			cfg->addrs[cfg->n_addrs++] = p->addrs[i]->addr;
 	}
+}
+
+/*
+ * Build the packet path's view of the networks, with @add added, @skip
+ * left out, and @n taking settings @p (each may be NULL).  Nothing is
+ * published: on failure nothing has changed.
+ */
+static struct knat_config *knat_config_build(struct knat_net *kn,
+					     struct knat_network *add,
+					     struct knat_network *skip,
+					     struct knat_network *n,
+					     const struct knat_params *p)
+{
+	unsigned int max_nets = kn->n_networks + 1;
+	unsigned int max_addrs = KNAT_EXT_ADDRS_MAX * 2;
+	const struct knat_params *np;
+	struct knat_config *cfg;
+	struct knat_network *it;
+
+	list_for_each_entry(it, &kn->networks, list) {
+		np = rcu_dereference_protected(it->params,
+					       lockdep_is_held(&kn->lock));
+		max_addrs += np->n_addrs;
+	}
+
+	cfg = kzalloc(struct_size(cfg, networks, max_nets) +
+		      max_addrs * sizeof(__be32), GFP_KERNEL);
+	if (!cfg)
+		return NULL;
+	cfg->addrs = (__be32 *)&cfg->networks[max_nets];
+
+	list_for_each_entry(it, &kn->networks, list) {
+		if (it == skip)
+			continue;
+		np = rcu_dereference_protected(it->params,
+					       lockdep_is_held(&kn->lock));
+		knat_config_add(cfg, it, it == n ? p : np);
+	}
+	if (add) {
+		np = rcu_dereference_protected(add->params,
+					       lockdep_is_held(&kn->lock));
+		knat_config_add(cfg, add, np);
+	}
+	return cfg;
+}
+
+static void knat_config_publish(struct knat_net *kn, struct knat_config *cfg)
+{
+	struct knat_config *old;
 
 	old = rcu_replace_pointer(kn->config, cfg, lockdep_is_held(&kn->lock));
 	if (old)
 		kfree_rcu(old, rcu);
-	return 0;
 }
 
 /* ---- networks ---- */
@@ -304,6 +339,7 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 		     struct netlink_ext_ack *extack)
 {
 	__be32 mask = inet_make_mask(plen);
+	struct knat_config *cfg;
 	struct knat_network *n;
 	int err;
 
@@ -316,17 +352,6 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 	if (err)
 		goto err_params;
 
-	if (!kn->defrag) {
-		/* Fragments are reassembled before knat sees them. */
-		err = nf_defrag_ipv4_enable(kn->net);
-		if (err) {
-			NL_SET_ERR_MSG(extack,
-				       "cannot enable IPv4 defragmentation");
-			goto err_params;
-		}
-		kn->defrag = true;
-	}
-
 	err = -ENOMEM;
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
 	if (!n)
@@ -336,21 +361,33 @@ int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
 		goto err_free;
 
 	strscpy(n->name, name, sizeof(n->name));
-	n->id = ++kn->next_id;
+	n->id = kn->next_id + 1;
 	n->prefix = prefix;
 	n->mask = mask;
 	n->plen = plen;
 	atomic_set(&n->n_sessions, 0);
 	RCU_INIT_POINTER(n->params, p);
 
+	cfg = knat_config_build(kn, n, NULL, NULL, NULL);
+	if (!cfg)
+		goto err_stats;
+
+	if (!kn->defrag) {
+		/* Fragments are reassembled before knat sees them. */
+		err = nf_defrag_ipv4_enable(kn->net);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "cannot enable IPv4 defragmentation");
+			kfree(cfg);
+			goto err_stats;
+		}
+		kn->defrag = true;
+	}
+
+	kn->next_id++;
 	list_add_tail(&n->list, &kn->networks);
 	kn->n_networks++;
-	err = knat_config_rebuild(kn);
-	if (err) {
-		list_del(&n->list);
-		kn->n_networks--;
-		goto err_stats;
-	}
+	knat_config_publish(kn, cfg);
 	return 0;
 
 err_stats:
@@ -381,29 +418,30 @@ int knat_network_set(struct knat_net *kn, struct knat_network *n,
 		     struct knat_params *p, struct netlink_ext_ack *extack)
 {
 	struct knat_params *old;
+	struct knat_config *cfg;
 	bool gone = false;
 	unsigned int i;
 	int err;
 
 	err = knat_check_conflicts(kn, n, n->prefix, n->mask, p, extack);
-	if (err) {
-		knat_params_free(p);
-		return err;
-	}
+	if (err)
+		goto err_params;
+	err = -ENOMEM;
+	cfg = knat_config_build(kn, NULL, NULL, n, p);
+	if (!cfg)
+		goto err_params;
 
 	old = rcu_replace_pointer(n->params, p, lockdep_is_held(&kn->lock));
-	err = knat_config_rebuild(kn);
-	if (err) {
-		rcu_assign_pointer(n->params, old);
-		knat_params_free(p);
-		return err;
-	}
+	knat_config_publish(kn, cfg);
 
 	for (i = 0; i < old->n_addrs; i++)
 		if (!knat_params_has_addr(p, old->addrs[i]->addr))
 			gone = true;
 	if (gone) {
-		/* No packet may still be creating sessions on the old ones. */
+		/*
+		 * After a grace period no packet creates sessions on the old
+		 * addresses (see knat_session_create_out()): flush them.
+		 */
 		synchronize_rcu();
 		for (i = 0; i < old->n_addrs; i++)
 			if (!knat_params_has_addr(p, old->addrs[i]->addr))
@@ -411,6 +449,10 @@ int knat_network_set(struct knat_net *kn, struct knat_network *n,
 	}
 	knat_params_free(old);
 	return 0;
+
+err_params:
+	knat_params_free(p);
+	return err;
 }
 
 static void knat_network_free(struct knat_network *n)
@@ -420,16 +462,15 @@ static void knat_network_free(struct knat_network *n)
 	kfree(n);
 }
 
-void knat_network_del(struct knat_net *kn, struct knat_network *n)
+/* Take @n out of the packet path, flush its sessions and free it. */
+static void knat_network_destroy(struct knat_net *kn, struct knat_network *n)
 {
 	list_del(&n->list);
 	kn->n_networks--;
-	/* Without memory for a new view, take the network out of the old. */
-	if (knat_config_rebuild(kn))
-		RCU_INIT_POINTER(kn->config, NULL);
 
 	synchronize_rcu();
 	knat_session_flush(kn, n, 0);
+	WARN_ON(atomic_read(&n->n_sessions));
 	/* Readers may still hold the sessions just unlinked. */
 	synchronize_rcu();
 	knat_network_free(n);
@@ -438,6 +479,18 @@ void knat_network_del(struct knat_net *kn, struct knat_network *n)
 		nf_defrag_ipv4_disable(kn->net);
 		kn->defrag = false;
 	}
+}
+
+int knat_network_del(struct knat_net *kn, struct knat_network *n)
+{
+	struct knat_config *cfg;
+
+	cfg = knat_config_build(kn, NULL, n, NULL, NULL);
+	if (!cfg)
+		return -ENOMEM;
+	knat_config_publish(kn, cfg);
+	knat_network_destroy(kn, n);
+	return 0;
 }
 
 void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out)
@@ -550,12 +603,11 @@ void knat_network_exit_net(struct knat_net *kn)
 
 	cancel_work_sync(&kn->addr_work);
 	mutex_lock(&kn->lock);
-	list_for_each_entry_safe(n, tmp, &kn->networks, list)
-		knat_network_del(kn, n);
 	cfg = rcu_replace_pointer(kn->config, NULL,
 				  lockdep_is_held(&kn->lock));
+	list_for_each_entry_safe(n, tmp, &kn->networks, list)
+		knat_network_destroy(kn, n);
 	mutex_unlock(&kn->lock);
-	if (cfg)
-		kfree_rcu(cfg, rcu);
-	WARN_ON(!list_empty(&kn->extaddrs));
+	kfree_rcu(cfg, rcu);
+	WARN_ON(kn->defrag || !list_empty(&kn->extaddrs));
 }

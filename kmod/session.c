@@ -344,11 +344,23 @@ enum knat_session_state knat_session_state(const struct knat_session *s)
 	return KNAT_STATE_SYN_SENT;
 }
 
+/* Jiffies since the session was last used. */
+u32 knat_session_age(const struct knat_session *s)
+{
+	u32 last = READ_ONCE(s->last_seen);
+
+	/*
+	 * Read the stamp before the clock: the other way round, a packet
+	 * stamping a newer tick in between would make the age wrap.
+	 */
+	smp_rmb();
+	return (u32)jiffies - last;
+}
+
 static bool knat_session_expired(const struct knat_session *s,
 				 const struct knat_params *p)
 {
-	return (u32)jiffies - READ_ONCE(s->last_seen) >
-	       knat_session_timeout(s, p);
+	return knat_session_age(s) > knat_session_timeout(s, p);
 }
 
 /* ---- ports ---- */
@@ -472,6 +484,22 @@ static struct knat_extaddr *knat_pick_extaddr(const struct knat_params *p,
 	if (p->n_addrs == 1)
 		return p->addrs[0];
 	return p->addrs[jhash_1word((__force u32)int_addr, 0) % p->n_addrs];
+}
+
+/*
+ * Is @m on one of the network's external addresses?  Not while an address
+ * change is being flushed: sessions must not join a mapping on an address
+ * about to go.
+ */
+static bool knat_mapping_current(const struct knat_mapping *m,
+				 const struct knat_params *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_addrs; i++)
+		if (p->addrs[i] == m->extaddr)
+			return true;
+	return false;
 }
 
 static int knat_check_limits(struct knat_network *n,
@@ -682,6 +710,10 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 		goto err_unlock;
 
 	m = knat_mapping_int(kn, proto, int_addr, int_port);
+	if (m && !knat_mapping_current(m, p)) {
+		err = -EAGAIN;
+		goto err_unlock;
+	}
 	if (!m) {
 		m = knat_mapping_create(kn, n, p, proto, int_addr, int_port);
 		if (IS_ERR(m)) {
@@ -741,8 +773,8 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 		kmem_cache_free(knat_session_cache, s);
 		return other;
 	}
-	if (m->dead) {
-		/* Its last session went meanwhile: nothing to come back to. */
+	if (m->dead || !knat_mapping_current(m, p)) {
+		/* Its last session went meanwhile, or its address is going. */
 		err = -EAGAIN;
 		goto err_unlock;
 	}
@@ -806,13 +838,19 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 
 /*
  * Walk the session table, unlinking the sessions @match picks, at most
- * @budget of them looked at (0: no limit).  Returns true when the walk
- * reached the end of the table.  Process context.
+ * @budget of them looked at (0: no limit), and adding the number unlinked
+ * to *@removed.  Returns true when the walk reached the end of the table.
+ * Process context.
+ *
+ * A walk that stops right after unlinking the element it stands on may
+ * skip elements when it resumes (the walker cannot find its place again):
+ * the collector does not mind, a flush walks again until clean.
  */
 static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
 			      unsigned int budget,
 			      bool (*match)(struct knat_session *s, void *arg),
-			      void *arg, enum knat_counter counter)
+			      void *arg, enum knat_counter counter,
+			      unsigned int *removed)
 {
 	struct knat_free_batch *b = NULL;
 	struct knat_session *s;
@@ -845,6 +883,7 @@ static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
 			if (!s->dead) {
 				knat_count(s->network->stats, counter);
 				knat_session_unlink(kn, s, b);
+				(*removed)++;
 			}
 			spin_unlock_bh(&kn->tbl_lock);
 next:
@@ -878,6 +917,7 @@ static void knat_gc_work(struct work_struct *work)
 {
 	struct knat_net *kn = container_of(to_delayed_work(work),
 					   struct knat_net, gc_work);
+	unsigned int removed = 0;
 	bool done;
 
 	if (!kn->gc_iter_active) {
@@ -886,7 +926,7 @@ static void knat_gc_work(struct work_struct *work)
 	}
 	done = knat_session_walk(kn, &kn->gc_iter, KNAT_GC_BUDGET,
 				 knat_gc_match, NULL,
-				 KNAT_CNT_SESSIONS_EXPIRED);
+				 KNAT_CNT_SESSIONS_EXPIRED, &removed);
 	if (done) {
 		rhashtable_walk_exit(&kn->gc_iter);
 		kn->gc_iter_active = false;
@@ -933,12 +973,17 @@ void knat_session_flush(struct knat_net *kn, struct knat_network *n,
 {
 	struct knat_flush_arg f = { .n = n, .ext_addr = ext_addr };
 	struct rhashtable_iter it;
+	unsigned int removed;
 
-	rhashtable_walk_enter(&kn->sessions_out, &it);
-	while (!knat_session_walk(kn, &it, 0, knat_flush_match, &f,
-				  KNAT_CNT_SESSIONS_DELETED))
-		cond_resched();	/* out of memory for a batch: try again */
-	rhashtable_walk_exit(&it);
+	/* Until a whole walk finds nothing: see knat_session_walk(). */
+	do {
+		removed = 0;
+		rhashtable_walk_enter(&kn->sessions_out, &it);
+		while (!knat_session_walk(kn, &it, 0, knat_flush_match, &f,
+					  KNAT_CNT_SESSIONS_DELETED, &removed))
+			cond_resched();
+		rhashtable_walk_exit(&it);
+	} while (removed);
 }
 
 u64 knat_session_bytes(struct knat_net *kn)

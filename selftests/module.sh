@@ -24,7 +24,7 @@ knat_hooks() {
 		/\[knat\]/ { print hook ":" $2 }' | sort | tr '\n' ' '
 }
 
-expected="forward:knat_forward prerouting:knat_prerouting "
+expected="forward:knat_forward output:knat_local_out prerouting:knat_prerouting "
 
 # Listing hooks needs nfnetlink_hook, which Debian's 6.1 lacks: there the
 # hook checks are left out, and the traffic tests show the hooks work.
