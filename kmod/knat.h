@@ -213,17 +213,15 @@ void knat_hooks_unregister(struct net *net);
 /* netlink.c */
 int knat_genl_register(void);
 void knat_genl_unregister(void);
+void knat_nl_notify_network(struct knat_net *kn, struct knat_network *n,
+			    u8 cmd);
+void knat_nl_notify_session(struct knat_net *kn, const struct knat_session *s,
+			    u8 cmd, u8 reason);
 
 /* network.c */
 int knat_network_init_net(struct knat_net *kn);
 void knat_network_exit_net(struct knat_net *kn);
 struct knat_network *knat_network_find(struct knat_net *kn, const char *name);
-int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
-		     u8 plen, struct knat_params *p,
-		     struct netlink_ext_ack *extack);
-int knat_network_set(struct knat_net *kn, struct knat_network *n,
-		     struct knat_params *p, struct netlink_ext_ack *extack);
-int knat_network_del(struct knat_net *kn, struct knat_network *n);
 struct knat_params *knat_params_clone(const struct knat_params *old);
 void knat_params_default(struct knat_params *p);
 void knat_params_free(struct knat_params *p);
@@ -234,6 +232,36 @@ int knat_params_set_addrs(struct knat_net *kn, struct knat_params *p,
 void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out);
 int knat_notifiers_register(void);
 void knat_notifiers_unregister(void);
+
+/* Which sessions a dump or a flush is about. */
+struct knat_filter {
+	u32 network_id;			/* 0: any */
+	u8 proto;			/* 0: any */
+	u8 has;				/* KNAT_FILTER_*: which below count */
+	__be32 int_addr, ext_addr, rem_addr;
+	__be16 int_port, ext_port, rem_port;
+};
+
+#define KNAT_FILTER_INT_ADDR	BIT(0)
+#define KNAT_FILTER_INT_PORT	BIT(1)
+#define KNAT_FILTER_EXT_ADDR	BIT(2)
+#define KNAT_FILTER_EXT_PORT	BIT(3)
+#define KNAT_FILTER_REM_ADDR	BIT(4)
+#define KNAT_FILTER_REM_PORT	BIT(5)
+
+/* config.c */
+struct knat_txn;
+extern const u16 knat_timeout_attr[KNAT_TO_MAX];
+struct knat_txn *knat_txn_begin(struct knat_net *kn,
+				struct netlink_ext_ack *extack);
+int knat_txn_op(struct knat_txn *t, u8 cmd, const struct nlattr *nest,
+		struct nlattr **tb);
+void knat_txn_flush(struct knat_txn *t);
+int knat_txn_set_params(struct knat_txn *t, struct knat_network *n,
+			struct knat_params *p);
+int knat_txn_commit(struct knat_txn *t);
+void knat_txn_abort(struct knat_txn *t);
+void knat_config_exit_net(struct knat_net *kn);
 
 /* session.c */
 int knat_session_init_net(struct knat_net *kn);
@@ -264,9 +292,9 @@ u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p);
 u32 knat_session_age(const struct knat_session *s);
 enum knat_session_state knat_session_state(const struct knat_session *s);
-/* Remove sessions matching: network (NULL: all), ext_addr (0: any). */
-void knat_session_flush(struct knat_net *kn, struct knat_network *n,
-			__be32 ext_addr);
+bool knat_filter_match(const struct knat_filter *f,
+		       const struct knat_session *s);
+void knat_session_flush(struct knat_net *kn, const struct knat_filter *f);
 u64 knat_session_bytes(struct knat_net *kn);
 
 #endif /* _KNAT_H */

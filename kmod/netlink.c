@@ -69,18 +69,41 @@ static const struct nla_policy knat_session_policy[KNAT_A_SESSION_MAX + 1] = {
 	[KNAT_A_SESSION_NETWORK]	= { .type = NLA_NUL_STRING,
 					    .len = KNAT_NAME_MAXLEN },
 	[KNAT_A_SESSION_PROTO]		= { .type = NLA_U8 },
+	[KNAT_A_SESSION_INT_ADDR]	= { .type = NLA_BE32 },
+	[KNAT_A_SESSION_INT_PORT]	= { .type = NLA_U16 },
+	[KNAT_A_SESSION_EXT_ADDR]	= { .type = NLA_BE32 },
+	[KNAT_A_SESSION_EXT_PORT]	= { .type = NLA_U16 },
+	[KNAT_A_SESSION_REM_ADDR]	= { .type = NLA_BE32 },
+	[KNAT_A_SESSION_REM_PORT]	= { .type = NLA_U16 },
+	[KNAT_A_SESSION_STATE]		= { .type = NLA_REJECT },
+	[KNAT_A_SESSION_EXPIRES]	= { .type = NLA_REJECT },
+	[KNAT_A_SESSION_SRC_ADDR]	= { .type = NLA_BE32 },
+	[KNAT_A_SESSION_SRC_PORT]	= { .type = NLA_U16 },
+	[KNAT_A_SESSION_DST_ADDR]	= { .type = NLA_BE32 },
+	[KNAT_A_SESSION_DST_PORT]	= { .type = NLA_U16 },
+	[KNAT_A_SESSION_REASON]		= { .type = NLA_REJECT },
+};
+
+static const struct nla_policy knat_op_policy[KNAT_A_OP_MAX + 1] = {
+	[KNAT_A_OP_CMD]		= NLA_POLICY_RANGE(NLA_U8, KNAT_CMD_NETWORK_NEW,
+						   KNAT_CMD_NETWORK_DEL),
+	/* Checked against the command's own policy when applied. */
+	[KNAT_A_OP_ATTRS]	= { .type = NLA_NESTED },
+};
+
+static const struct nla_policy knat_ops_policy[KNAT_A_CONFIG_MAX + 1] = {
+	[KNAT_A_CONFIG_OP]	= NLA_POLICY_NESTED(knat_op_policy),
+};
+
+static const struct nla_policy knat_config_policy[KNAT_A_CONFIG_MAX + 1] = {
+	[KNAT_A_CONFIG_FLUSH]	= { .type = NLA_FLAG },
+	[KNAT_A_CONFIG_OPS]	= NLA_POLICY_NESTED(knat_ops_policy),
+	[KNAT_A_CONFIG_OP]	= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy knat_stats_policy[KNAT_A_STATS_MAX + 1] = {
 	[KNAT_A_STATS_NETWORK]		= { .type = NLA_NUL_STRING,
 					    .len = KNAT_NAME_MAXLEN },
-};
-
-static const u16 knat_timeout_attr[KNAT_TO_MAX] = {
-	[KNAT_TO_TCP_EST]	= KNAT_A_NETWORK_TIMEOUT_TCP_EST,
-	[KNAT_TO_TCP_TRANS]	= KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
-	[KNAT_TO_UDP]		= KNAT_A_NETWORK_TIMEOUT_UDP,
-	[KNAT_TO_ICMP]		= KNAT_A_NETWORK_TIMEOUT_ICMP,
 };
 
 /* ---- info ---- */
@@ -107,7 +130,8 @@ static int knat_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 
 	if (nla_put_string(msg, KNAT_A_INFO_VERSION, KNAT_VERSION) ||
 	    nla_put_u64_64bit(msg, KNAT_A_INFO_FEATURES,
-			      KNAT_FEATURE_INFO | KNAT_FEATURE_NETWORKS,
+			      KNAT_FEATURE_INFO | KNAT_FEATURE_NETWORKS |
+			      KNAT_FEATURE_CONTROL,
 			      KNAT_A_INFO_PAD) ||
 	    nla_put_u32(msg, KNAT_A_INFO_NETWORKS, n_networks))
 		goto err_msgsize;
@@ -122,17 +146,6 @@ err_msgsize:
 
 /* ---- networks ---- */
 
-/* ASCII letters, digits, '_', '.' and '-': safe in any output format. */
-static bool knat_name_valid(const char *name)
-{
-	if (!*name)
-		return false;
-	for (; *name; name++)
-		if (!isascii(*name) || (!isalnum(*name) && !strchr("_.-", *name)))
-			return false;
-	return true;
-}
-
 /* The network named by attribute @attr, or NULL with an extack. */
 static struct knat_network *knat_nl_network(struct knat_net *kn,
 					    struct genl_info *info, int attr)
@@ -146,229 +159,86 @@ static struct knat_network *knat_nl_network(struct knat_net *kn,
 	return n;
 }
 
-static int knat_nl_parse_addrs(struct knat_net *kn, struct knat_params *p,
-			       const struct nlattr *nest,
-			       struct netlink_ext_ack *extack)
-{
-	__be32 addrs[KNAT_EXT_ADDRS_MAX];
-	const struct nlattr *a;
-	unsigned int n = 0, i;
-	int rem;
-
-	nla_for_each_nested(a, nest, rem) {
-		__be32 addr = nla_get_in_addr(a);
-
-		if (n == KNAT_EXT_ADDRS_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "too many external addresses");
-			return -E2BIG;
-		}
-		if (ipv4_is_zeronet(addr) || ipv4_is_loopback(addr) ||
-		    ipv4_is_multicast(addr) || ipv4_is_lbcast(addr)) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "not a unicast address");
-			return -EINVAL;
-		}
-		for (i = 0; i < n; i++) {
-			if (addrs[i] == addr) {
-				NL_SET_ERR_MSG_ATTR(extack, a,
-						    "address given twice");
-				return -EINVAL;
-			}
-		}
-		addrs[n++] = addr;
-	}
-	if (!n) {
-		NL_SET_ERR_MSG_ATTR(extack, nest, "no external address");
-		return -EINVAL;
-	}
-
-	p->ext_dev[0] = '\0';
-	return knat_params_set_addrs(kn, p, addrs, n);
-}
-
-/*
- * Apply the optional settings of a NEW or SET request to @p, a private
- * copy nobody else sees yet.
- */
-static int knat_nl_parse_params(struct knat_net *kn, struct knat_params *p,
-				struct genl_info *info)
-{
-	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr **tb = info->attrs;
-	int err, i;
-
-	if (tb[KNAT_A_NETWORK_EXT_DEV] && tb[KNAT_A_NETWORK_EXT_ADDRS]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_NETWORK_EXT_ADDRS],
-				    "external device and addresses exclude each other");
-		return -EINVAL;
-	}
-	if (tb[KNAT_A_NETWORK_EXT_DEV]) {
-		err = knat_params_set_dev(kn, p,
-					  nla_data(tb[KNAT_A_NETWORK_EXT_DEV]),
-					  extack);
-		if (err) {
-			NL_SET_BAD_ATTR(extack, tb[KNAT_A_NETWORK_EXT_DEV]);
-			return err;
-		}
-	}
-	if (tb[KNAT_A_NETWORK_EXT_ADDRS]) {
-		err = knat_nl_parse_addrs(kn, p, tb[KNAT_A_NETWORK_EXT_ADDRS],
-					  extack);
-		if (err)
-			return err;
-	}
-
-	if (!tb[KNAT_A_NETWORK_PORT_MIN] != !tb[KNAT_A_NETWORK_PORT_MAX]) {
-		NL_SET_ERR_MSG(extack,
-			       "port range needs both its minimum and maximum");
-		return -EINVAL;
-	}
-	if (tb[KNAT_A_NETWORK_PORT_MIN]) {
-		u16 lo = nla_get_u16(tb[KNAT_A_NETWORK_PORT_MIN]);
-		u16 hi = nla_get_u16(tb[KNAT_A_NETWORK_PORT_MAX]);
-
-		if ((lo || hi) && (!lo || lo > hi)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_NETWORK_PORT_MIN],
-					    "port range must be 1-65535, minimum first");
-			return -EINVAL;
-		}
-		p->port_min = lo;
-		p->port_max = hi;
-	}
-
-	if (tb[KNAT_A_NETWORK_FILTERING])
-		p->filtering = nla_get_u8(tb[KNAT_A_NETWORK_FILTERING]);
-	if (tb[KNAT_A_NETWORK_MAX_SESSIONS])
-		p->max_sessions = nla_get_u32(tb[KNAT_A_NETWORK_MAX_SESSIONS]);
-	if (tb[KNAT_A_NETWORK_HOST_MAX_SESSIONS])
-		p->host_max_sessions =
-			nla_get_u32(tb[KNAT_A_NETWORK_HOST_MAX_SESSIONS]);
-	if (tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH])
-		p->udp_inbound_refresh =
-			nla_get_u8(tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH]);
-	for (i = 0; i < KNAT_TO_MAX; i++) {
-		if (tb[knat_timeout_attr[i]]) {
-			p->timeout_s[i] = nla_get_u32(tb[knat_timeout_attr[i]]);
-			p->timeout[i] = p->timeout_s[i] * HZ;
-		}
-	}
-	return 0;
-}
-
-static int knat_nl_network_new(struct sk_buff *skb, struct genl_info *info)
+/* KNAT_CMD_NETWORK_NEW, _SET, _DEL: a transaction of one change. */
+static int knat_nl_network_change(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
-	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr **tb = info->attrs;
-	struct knat_params *p;
-	const char *name;
-	__be32 prefix;
-	u8 plen;
+	struct knat_txn *t;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KNAT_A_NETWORK_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, KNAT_A_NETWORK_PREFIX) ||
-	    GENL_REQ_ATTR_CHECK(info, KNAT_A_NETWORK_PREFIX_LEN))
-		return -EINVAL;
-
-	name = nla_data(tb[KNAT_A_NETWORK_NAME]);
-	if (!knat_name_valid(name)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_NETWORK_NAME],
-				    "name must be letters, digits, '_', '.', '-'");
-		return -EINVAL;
-	}
-	prefix = nla_get_in_addr(tb[KNAT_A_NETWORK_PREFIX]);
-	plen = nla_get_u8(tb[KNAT_A_NETWORK_PREFIX_LEN]);
-	if (prefix & ~inet_make_mask(plen)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_NETWORK_PREFIX],
-				    "prefix has host bits set");
-		return -EINVAL;
-	}
-	if (!tb[KNAT_A_NETWORK_EXT_DEV] && !tb[KNAT_A_NETWORK_EXT_ADDRS]) {
-		NL_SET_ERR_MSG(extack,
-			       "an external device or addresses are required");
-		return -EINVAL;
-	}
-
-	p = kmalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	knat_params_default(p);
-
 	mutex_lock(&kn->lock);
-	err = knat_nl_parse_params(kn, p, info);
-	if (err)
-		knat_params_free(p);
-	else
-		err = knat_network_new(kn, name, prefix, plen, p, extack);
-	mutex_unlock(&kn->lock);
-	return err;
-}
-
-static int knat_nl_network_set(struct sk_buff *skb, struct genl_info *info)
-{
-	struct knat_net *kn = knat_pernet(genl_info_net(info));
-	struct nlattr **tb = info->attrs;
-	const struct knat_params *cur;
-	struct knat_network *n;
-	struct knat_params *p;
-	int err;
-
-	if (GENL_REQ_ATTR_CHECK(info, KNAT_A_NETWORK_NAME))
-		return -EINVAL;
-	if (tb[KNAT_A_NETWORK_PREFIX] || tb[KNAT_A_NETWORK_PREFIX_LEN]) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    tb[KNAT_A_NETWORK_PREFIX] ?:
-				    tb[KNAT_A_NETWORK_PREFIX_LEN],
-				    "the internal prefix cannot be changed");
-		return -EINVAL;
-	}
-
-	mutex_lock(&kn->lock);
-	n = knat_nl_network(kn, info, KNAT_A_NETWORK_NAME);
-	if (!n) {
-		err = -ENOENT;
-		goto out;
-	}
-	cur = rcu_dereference_protected(n->params, lockdep_is_held(&kn->lock));
-	p = knat_params_clone(cur);
-	if (!p) {
+	t = knat_txn_begin(kn, info->extack);
+	if (!t) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = knat_nl_parse_params(kn, p, info);
+	err = knat_txn_op(t, info->genlhdr->cmd, NULL, info->attrs);
 	if (err)
-		knat_params_free(p);
+		knat_txn_abort(t);
 	else
-		err = knat_network_set(kn, n, p, info->extack);
+		err = knat_txn_commit(t);
 out:
 	mutex_unlock(&kn->lock);
 	return err;
 }
 
-static int knat_nl_network_del(struct sk_buff *skb, struct genl_info *info)
+/* KNAT_CMD_CONFIG_APPLY: many changes, all or none. */
+static int knat_nl_config_apply(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
-	struct knat_network *n;
-	int err = 0;
-
-	if (GENL_REQ_ATTR_CHECK(info, KNAT_A_NETWORK_NAME))
-		return -EINVAL;
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[KNAT_A_NETWORK_MAX + 1];
+	struct nlattr *op, *ot[KNAT_A_OP_MAX + 1];
+	struct knat_txn *t;
+	int rem, err = 0;
 
 	mutex_lock(&kn->lock);
-	n = knat_nl_network(kn, info, KNAT_A_NETWORK_NAME);
-	if (n)
-		err = knat_network_del(kn, n);
+	t = knat_txn_begin(kn, extack);
+	if (!t) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (info->attrs[KNAT_A_CONFIG_FLUSH])
+		knat_txn_flush(t);
+
+	if (info->attrs[KNAT_A_CONFIG_OPS]) {
+		nla_for_each_nested(op, info->attrs[KNAT_A_CONFIG_OPS], rem) {
+			/* The policy has checked the structure. */
+			err = nla_parse_nested(ot, KNAT_A_OP_MAX, op,
+					       knat_op_policy, extack);
+			if (!err && (NL_REQ_ATTR_CHECK(extack, op, ot,
+						       KNAT_A_OP_CMD) ||
+				     NL_REQ_ATTR_CHECK(extack, op, ot,
+						       KNAT_A_OP_ATTRS)))
+				err = -EINVAL;
+			if (!err)
+				err = nla_parse_nested(tb, KNAT_A_NETWORK_MAX,
+						       ot[KNAT_A_OP_ATTRS],
+						       knat_network_policy,
+						       extack);
+			if (!err)
+				err = knat_txn_op(t, nla_get_u8(ot[KNAT_A_OP_CMD]),
+						  ot[KNAT_A_OP_ATTRS], tb);
+			if (err) {
+				/* Say which change failed, if nothing else. */
+				if (extack && !extack->bad_attr)
+					NL_SET_BAD_ATTR(extack, op);
+				break;
+			}
+		}
+	}
+	if (err)
+		knat_txn_abort(t);
 	else
-		err = -ENOENT;
+		err = knat_txn_commit(t);
+out:
 	mutex_unlock(&kn->lock);
 	return err;
 }
 
 static int knat_nl_fill_network(struct sk_buff *skb, struct knat_net *kn,
 				struct knat_network *n, u32 portid, u32 seq,
-				int flags)
+				int flags, u8 cmd)
 {
 	const struct knat_params *p;
 	struct nlattr *nest;
@@ -376,8 +246,7 @@ static int knat_nl_fill_network(struct sk_buff *skb, struct knat_net *kn,
 	void *hdr;
 
 	p = rcu_dereference_protected(n->params, lockdep_is_held(&kn->lock));
-	hdr = genlmsg_put(skb, portid, seq, &knat_genl_family, flags,
-			  KNAT_CMD_NETWORK_GET);
+	hdr = genlmsg_put(skb, portid, seq, &knat_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 
@@ -439,7 +308,8 @@ static int knat_nl_network_get(struct sk_buff *skb, struct genl_info *info)
 	n = knat_nl_network(kn, info, KNAT_A_NETWORK_NAME);
 	if (n)
 		err = knat_nl_fill_network(msg, kn, n, info->snd_portid,
-					   info->snd_seq, 0);
+					   info->snd_seq, 0,
+					   KNAT_CMD_NETWORK_GET);
 	else
 		err = -ENOENT;
 	mutex_unlock(&kn->lock);
@@ -465,7 +335,8 @@ static int knat_nl_network_dump(struct sk_buff *skb,
 			continue;
 		err = knat_nl_fill_network(skb, kn, n,
 					   NETLINK_CB(cb->skb).portid,
-					   cb->nlh->nlmsg_seq, NLM_F_MULTI);
+					   cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					   KNAT_CMD_NETWORK_GET);
 		if (err)
 			break;
 		cb->args[0] = n->id;
@@ -478,11 +349,117 @@ static int knat_nl_network_dump(struct sk_buff *skb,
 
 /* ---- sessions ---- */
 
+/*
+ * The session filters of a request (KNAT_CMD_SESSION_GET, _FLUSH), into
+ * @f.  Takes knat_net.lock to resolve a network name.
+ */
+static int knat_nl_parse_filter(struct knat_net *kn, struct nlattr **tb,
+				struct knat_filter *f,
+				struct netlink_ext_ack *extack)
+{
+	static const struct {
+		u16 addr, port;
+		u8 has_addr, has_port;
+		size_t addr_off, port_off;
+	} eps[] = {
+		{ KNAT_A_SESSION_INT_ADDR, KNAT_A_SESSION_INT_PORT,
+		  KNAT_FILTER_INT_ADDR, KNAT_FILTER_INT_PORT,
+		  offsetof(struct knat_filter, int_addr),
+		  offsetof(struct knat_filter, int_port) },
+		{ KNAT_A_SESSION_EXT_ADDR, KNAT_A_SESSION_EXT_PORT,
+		  KNAT_FILTER_EXT_ADDR, KNAT_FILTER_EXT_PORT,
+		  offsetof(struct knat_filter, ext_addr),
+		  offsetof(struct knat_filter, ext_port) },
+		{ KNAT_A_SESSION_REM_ADDR, KNAT_A_SESSION_REM_PORT,
+		  KNAT_FILTER_REM_ADDR, KNAT_FILTER_REM_PORT,
+		  offsetof(struct knat_filter, rem_addr),
+		  offsetof(struct knat_filter, rem_port) },
+	};
+	struct knat_network *n;
+	unsigned int i;
+
+	memset(f, 0, sizeof(*f));
+	if (tb[KNAT_A_SESSION_PROTO]) {
+		f->proto = nla_get_u8(tb[KNAT_A_SESSION_PROTO]);
+		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP &&
+		    f->proto != IPPROTO_ICMP) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_SESSION_PROTO],
+					    "protocol must be TCP, UDP or ICMP");
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(eps); i++) {
+		if (tb[eps[i].addr]) {
+			*(__be32 *)((char *)f + eps[i].addr_off) =
+				nla_get_in_addr(tb[eps[i].addr]);
+			f->has |= eps[i].has_addr;
+		}
+		if (tb[eps[i].port]) {
+			*(__be16 *)((char *)f + eps[i].port_off) =
+				htons(nla_get_u16(tb[eps[i].port]));
+			f->has |= eps[i].has_port;
+		}
+	}
+	if (tb[KNAT_A_SESSION_NETWORK]) {
+		mutex_lock(&kn->lock);
+		n = knat_network_find(kn, nla_data(tb[KNAT_A_SESSION_NETWORK]));
+		if (n)
+			f->network_id = n->id;
+		mutex_unlock(&kn->lock);
+		if (!n) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_SESSION_NETWORK],
+					    "no such network");
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A session message: a dump's (@cb set: flags it NLM_F_DUMP_INTR when
+ * cb->seq says so), a reply's or an event's (@reason >= 0).
+ */
+static int knat_nl_fill_session(struct sk_buff *skb,
+				const struct knat_session *s, u32 portid,
+				u32 seq, u8 cmd, int reason,
+				struct netlink_callback *cb)
+{
+	const struct knat_params *p = rcu_dereference(s->network->params);
+	u32 timeout = knat_session_timeout(s, p);
+	u32 age = knat_session_age(s);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &knat_genl_family,
+			  cb ? NLM_F_MULTI : 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (nla_put_string(skb, KNAT_A_SESSION_NETWORK, s->network->name) ||
+	    nla_put_u8(skb, KNAT_A_SESSION_PROTO, s->proto) ||
+	    nla_put_in_addr(skb, KNAT_A_SESSION_INT_ADDR, s->int_addr) ||
+	    nla_put_u16(skb, KNAT_A_SESSION_INT_PORT, ntohs(s->int_port)) ||
+	    nla_put_in_addr(skb, KNAT_A_SESSION_EXT_ADDR, s->ext_addr) ||
+	    nla_put_u16(skb, KNAT_A_SESSION_EXT_PORT, ntohs(s->ext_port)) ||
+	    nla_put_in_addr(skb, KNAT_A_SESSION_REM_ADDR, s->rem_addr) ||
+	    nla_put_u16(skb, KNAT_A_SESSION_REM_PORT, ntohs(s->rem_port)) ||
+	    nla_put_u8(skb, KNAT_A_SESSION_STATE, knat_session_state(s)) ||
+	    nla_put_u32(skb, KNAT_A_SESSION_EXPIRES,
+			age < timeout ? jiffies_to_msecs(timeout - age) : 0) ||
+	    (reason >= 0 && nla_put_u8(skb, KNAT_A_SESSION_REASON, reason))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
 struct knat_session_dump {
 	struct rhashtable_iter iter;
+	struct knat_filter filter;
 	bool started;
-	u32 network_id;			/* filter, or 0 */
-	u8 proto;			/* filter, or 0 */
+	bool interrupted;		/* the table was resized under us */
 };
 
 static int knat_nl_session_dump_start(struct netlink_callback *cb)
@@ -498,43 +475,6 @@ static int knat_nl_session_dump_start(struct netlink_callback *cb)
 	return 0;
 }
 
-/*
- * The filters, checked in the first dumpit call rather than in start:
- * 6.1 drops the extack of a failed start.
- */
-static int knat_nl_session_dump_filters(struct knat_net *kn,
-					struct knat_session_dump *d,
-					struct netlink_callback *cb)
-{
-	struct nlattr **tb = knat_dump_attrs(cb);
-	struct knat_network *n;
-
-	if (tb[KNAT_A_SESSION_PROTO]) {
-		d->proto = nla_get_u8(tb[KNAT_A_SESSION_PROTO]);
-		if (d->proto != IPPROTO_TCP && d->proto != IPPROTO_UDP &&
-		    d->proto != IPPROTO_ICMP) {
-			NL_SET_ERR_MSG_ATTR(cb->extack, tb[KNAT_A_SESSION_PROTO],
-					    "protocol must be TCP, UDP or ICMP");
-			return -EINVAL;
-		}
-	}
-	if (tb[KNAT_A_SESSION_NETWORK]) {
-		mutex_lock(&kn->lock);
-		n = knat_network_find(kn, nla_data(tb[KNAT_A_SESSION_NETWORK]));
-		if (n)
-			d->network_id = n->id;
-		mutex_unlock(&kn->lock);
-		if (!n) {
-			NL_SET_ERR_MSG_ATTR(cb->extack,
-					    tb[KNAT_A_SESSION_NETWORK],
-					    "no such network");
-			return -ENOENT;
-		}
-	}
-	d->started = true;
-	return 0;
-}
-
 static int knat_nl_session_dump_done(struct netlink_callback *cb)
 {
 	struct knat_session_dump *d = (void *)cb->args[0];
@@ -546,39 +486,10 @@ static int knat_nl_session_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
-static int knat_nl_fill_session(struct sk_buff *skb,
-				const struct knat_session *s,
-				struct netlink_callback *cb)
-{
-	const struct knat_params *p = rcu_dereference(s->network->params);
-	u32 timeout = knat_session_timeout(s, p);
-	u32 age = knat_session_age(s);
-	void *hdr;
-
-	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &knat_genl_family, NLM_F_MULTI,
-			  KNAT_CMD_SESSION_GET);
-	if (!hdr)
-		return -EMSGSIZE;
-
-	if (nla_put_string(skb, KNAT_A_SESSION_NETWORK, s->network->name) ||
-	    nla_put_u8(skb, KNAT_A_SESSION_PROTO, s->proto) ||
-	    nla_put_in_addr(skb, KNAT_A_SESSION_INT_ADDR, s->int_addr) ||
-	    nla_put_u16(skb, KNAT_A_SESSION_INT_PORT, ntohs(s->int_port)) ||
-	    nla_put_in_addr(skb, KNAT_A_SESSION_EXT_ADDR, s->ext_addr) ||
-	    nla_put_u16(skb, KNAT_A_SESSION_EXT_PORT, ntohs(s->ext_port)) ||
-	    nla_put_in_addr(skb, KNAT_A_SESSION_REM_ADDR, s->rem_addr) ||
-	    nla_put_u16(skb, KNAT_A_SESSION_REM_PORT, ntohs(s->rem_port)) ||
-	    nla_put_u8(skb, KNAT_A_SESSION_STATE, knat_session_state(s)) ||
-	    nla_put_u32(skb, KNAT_A_SESSION_EXPIRES,
-			age < timeout ? jiffies_to_msecs(timeout - age) : 0)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
-}
-
+/*
+ * The filters are checked in the first dumpit call rather than in start:
+ * 6.1 drops the extack of a failed start.
+ */
 static int knat_nl_session_dump(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
@@ -588,26 +499,34 @@ static int knat_nl_session_dump(struct sk_buff *skb,
 	int err = 0;
 
 	if (!d->started) {
-		err = knat_nl_session_dump_filters(kn, d, cb);
+		err = knat_nl_parse_filter(kn, knat_dump_attrs(cb), &d->filter,
+					   cb->extack);
 		if (err)
 			return err;
+		d->started = true;
 	}
 
 	rhashtable_walk_start(&d->iter);
 	for (;;) {
 		s = rhashtable_walk_peek(&d->iter);
 		if (IS_ERR(s)) {
-			if (PTR_ERR(s) == -EAGAIN)
+			/* Resized: the walk restarts, and may repeat itself. */
+			if (PTR_ERR(s) == -EAGAIN) {
+				d->interrupted = true;
 				continue;
+			}
 			err = PTR_ERR(s);
 			break;
 		}
 		if (!s)
 			break;
-		if (!READ_ONCE(s->dead) &&
-		    (!d->network_id || s->network->id == d->network_id) &&
-		    (!d->proto || s->proto == d->proto)) {
-			err = knat_nl_fill_session(skb, s, cb);
+		if (!READ_ONCE(s->dead) && knat_filter_match(&d->filter, s)) {
+			/* A change of cb->seq sets NLM_F_DUMP_INTR. */
+			cb->seq = d->interrupted ? 2 : 1;
+			err = knat_nl_fill_session(skb, s,
+						   NETLINK_CB(cb->skb).portid,
+						   cb->nlh->nlmsg_seq,
+						   KNAT_CMD_SESSION_GET, -1, cb);
 			if (err)
 				break;
 		}
@@ -621,19 +540,131 @@ static int knat_nl_session_dump(struct sk_buff *skb,
 static int knat_nl_session_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
-	struct knat_network *n = NULL;
-	int err = 0;
+	struct knat_filter f;
+	int err;
 
-	mutex_lock(&kn->lock);
-	if (info->attrs[KNAT_A_SESSION_NETWORK]) {
-		n = knat_nl_network(kn, info, KNAT_A_SESSION_NETWORK);
-		if (!n)
-			err = -ENOENT;
-	}
+	err = knat_nl_parse_filter(kn, info->attrs, &f, info->extack);
 	if (!err)
-		knat_session_flush(kn, n, 0);
-	mutex_unlock(&kn->lock);
+		knat_session_flush(kn, &f);
 	return err;
+}
+
+/* KNAT_CMD_LOOKUP: the other side of a flow seen on either side. */
+static int knat_nl_lookup(struct sk_buff *skb, struct genl_info *info)
+{
+	struct knat_net *kn = knat_pernet(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	__be32 saddr, daddr;
+	__be16 sport, dport;
+	struct knat_session *s;
+	struct sk_buff *msg;
+	bool addr_known;
+	u8 proto;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KNAT_A_SESSION_PROTO) ||
+	    GENL_REQ_ATTR_CHECK(info, KNAT_A_SESSION_SRC_ADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, KNAT_A_SESSION_SRC_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, KNAT_A_SESSION_DST_ADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, KNAT_A_SESSION_DST_PORT))
+		return -EINVAL;
+	proto = nla_get_u8(tb[KNAT_A_SESSION_PROTO]);
+	saddr = nla_get_in_addr(tb[KNAT_A_SESSION_SRC_ADDR]);
+	daddr = nla_get_in_addr(tb[KNAT_A_SESSION_DST_ADDR]);
+	sport = htons(nla_get_u16(tb[KNAT_A_SESSION_SRC_PORT]));
+	dport = htons(nla_get_u16(tb[KNAT_A_SESSION_DST_PORT]));
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	s = knat_session_out(kn, proto, saddr, sport, daddr, dport);
+	if (!s || READ_ONCE(s->dead))
+		s = knat_session_in(kn, proto, daddr, dport, saddr, sport,
+				    &addr_known);
+	if (s && !READ_ONCE(s->dead))
+		err = knat_nl_fill_session(msg, s, info->snd_portid,
+					   info->snd_seq, KNAT_CMD_LOOKUP, -1,
+					   NULL);
+	else
+		err = -ENOENT;
+	rcu_read_unlock();
+
+	if (err) {
+		if (err == -ENOENT)
+			NL_SET_ERR_MSG(info->extack, "no session for that flow");
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* ---- events ---- */
+
+enum knat_mcgrp {
+	KNAT_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group knat_mcgrps[] = {
+	[KNAT_MCGRP_EVENTS_ID] = {
+		.name	= KNAT_MCGRP_EVENTS,
+		/* Sessions reveal internal addresses. */
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static bool knat_nl_listeners(struct knat_net *kn)
+{
+	return genl_has_listeners(&knat_genl_family, kn->net,
+				  KNAT_MCGRP_EVENTS_ID);
+}
+
+static void knat_nl_multicast(struct knat_net *kn, struct sk_buff *msg)
+{
+	genlmsg_multicast_netns(&knat_genl_family, kn->net, msg, 0,
+				KNAT_MCGRP_EVENTS_ID, GFP_ATOMIC);
+}
+
+/* A session was created or ended; any context. */
+void knat_nl_notify_session(struct knat_net *kn, const struct knat_session *s,
+			    u8 cmd, u8 reason)
+{
+	struct sk_buff *msg;
+
+	if (!knat_nl_listeners(kn))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	rcu_read_lock();
+	if (knat_nl_fill_session(msg, s, 0, 0, cmd,
+				 cmd == KNAT_CMD_SESSION_DEL ? reason : -1,
+				 NULL)) {
+		rcu_read_unlock();
+		nlmsg_free(msg);
+		return;
+	}
+	rcu_read_unlock();
+	knat_nl_multicast(kn, msg);
+}
+
+/* A network was created, changed or deleted; under knat_net.lock. */
+void knat_nl_notify_network(struct knat_net *kn, struct knat_network *n,
+			    u8 cmd)
+{
+	struct sk_buff *msg;
+
+	if (!knat_nl_listeners(kn))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (knat_nl_fill_network(msg, kn, n, 0, 0, 0, cmd)) {
+		nlmsg_free(msg);
+		return;
+	}
+	knat_nl_multicast(kn, msg);
 }
 
 /* ---- statistics ---- */
@@ -726,6 +757,38 @@ out:
 	return err == -EMSGSIZE ? skb->len : err ?: skb->len;
 }
 
+static void knat_stats_zero(struct knat_stats __percpu *stats)
+{
+	int cpu, i;
+
+	/* Racing increments on other CPUs may survive: harmless. */
+	for_each_possible_cpu(cpu)
+		for (i = 0; i <= KNAT_CNT_MAX; i++)
+			WRITE_ONCE(per_cpu_ptr(stats, cpu)->cnt[i], 0);
+}
+
+static int knat_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct knat_net *kn = knat_pernet(genl_info_net(info));
+	struct knat_network *n;
+	int err = 0;
+
+	mutex_lock(&kn->lock);
+	if (info->attrs[KNAT_A_STATS_NETWORK]) {
+		n = knat_nl_network(kn, info, KNAT_A_STATS_NETWORK);
+		if (n)
+			knat_stats_zero(n->stats);
+		else
+			err = -ENOENT;
+	} else {
+		list_for_each_entry(n, &kn->networks, list)
+			knat_stats_zero(n->stats);
+		knat_stats_zero(kn->stats);
+	}
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
 /* ---- the family ---- */
 
 /*
@@ -739,21 +802,21 @@ static const struct genl_ops knat_genl_ops[] = {
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_NEW,
-		.doit	= knat_nl_network_new,
+		.doit	= knat_nl_network_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_SET,
-		.doit	= knat_nl_network_set,
+		.doit	= knat_nl_network_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_DEL,
-		.doit	= knat_nl_network_del,
+		.doit	= knat_nl_network_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
@@ -787,6 +850,27 @@ static const struct genl_ops knat_genl_ops[] = {
 		.policy	= knat_stats_policy,
 		.maxattr = KNAT_A_STATS_MAX,
 	},
+	{
+		.cmd	= KNAT_CMD_LOOKUP,
+		.doit	= knat_nl_lookup,
+		.policy	= knat_session_policy,
+		.maxattr = KNAT_A_SESSION_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= KNAT_CMD_STATS_RESET,
+		.doit	= knat_nl_stats_reset,
+		.policy	= knat_stats_policy,
+		.maxattr = KNAT_A_STATS_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= KNAT_CMD_CONFIG_APPLY,
+		.doit	= knat_nl_config_apply,
+		.policy	= knat_config_policy,
+		.maxattr = KNAT_A_CONFIG_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
 };
 
 static struct genl_family knat_genl_family __ro_after_init = {
@@ -796,6 +880,8 @@ static struct genl_family knat_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.ops		= knat_genl_ops,
 	.n_ops		= ARRAY_SIZE(knat_genl_ops),
+	.mcgrps		= knat_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(knat_mcgrps),
 	.resv_start_op	= KNAT_CMD_GET_INFO,
 };
 

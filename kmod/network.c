@@ -9,7 +9,6 @@
 #include <linux/inetdevice.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
-#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 
 #include "compat.h"
 #include "knat.h"
@@ -185,76 +184,6 @@ int knat_params_set_dev(struct knat_net *kn, struct knat_params *p,
 	return knat_params_set_addrs(kn, p, &addr, addr ? 1 : 0);
 }
 
-/* ---- the packet path's view ---- */
-
-static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
-			    const struct knat_params *p)
-{
-	unsigned int i, j;
-
-	cfg->networks[cfg->n_networks++] = n;
-	for (i = 0; i < p->n_addrs; i++) {
-		for (j = 0; j < cfg->n_addrs; j++)
-			if (cfg->addrs[j] == p->addrs[i]->addr)
-				break;
-		if (j == cfg->n_addrs)
-			cfg->addrs[cfg->n_addrs++] = p->addrs[i]->addr;
-	}
-}
-
-/*
- * Build the packet path's view of the networks, with @add added, @skip
- * left out, and @n taking settings @p (each may be NULL).  Nothing is
- * published: on failure nothing has changed.
- */
-static struct knat_config *knat_config_build(struct knat_net *kn,
-					     struct knat_network *add,
-					     struct knat_network *skip,
-					     struct knat_network *n,
-					     const struct knat_params *p)
-{
-	unsigned int max_nets = kn->n_networks + 1;
-	unsigned int max_addrs = KNAT_EXT_ADDRS_MAX * 2;
-	const struct knat_params *np;
-	struct knat_config *cfg;
-	struct knat_network *it;
-
-	list_for_each_entry(it, &kn->networks, list) {
-		np = rcu_dereference_protected(it->params,
-					       lockdep_is_held(&kn->lock));
-		max_addrs += np->n_addrs;
-	}
-
-	cfg = kzalloc(struct_size(cfg, networks, max_nets) +
-		      max_addrs * sizeof(__be32), GFP_KERNEL);
-	if (!cfg)
-		return NULL;
-	cfg->addrs = (__be32 *)&cfg->networks[max_nets];
-
-	list_for_each_entry(it, &kn->networks, list) {
-		if (it == skip)
-			continue;
-		np = rcu_dereference_protected(it->params,
-					       lockdep_is_held(&kn->lock));
-		knat_config_add(cfg, it, it == n ? p : np);
-	}
-	if (add) {
-		np = rcu_dereference_protected(add->params,
-					       lockdep_is_held(&kn->lock));
-		knat_config_add(cfg, add, np);
-	}
-	return cfg;
-}
-
-static void knat_config_publish(struct knat_net *kn, struct knat_config *cfg)
-{
-	struct knat_config *old;
-
-	old = rcu_replace_pointer(kn->config, cfg, lockdep_is_held(&kn->lock));
-	if (old)
-		kfree_rcu(old, rcu);
-}
-
 /* ---- networks ---- */
 
 struct knat_network *knat_network_find(struct knat_net *kn, const char *name)
@@ -265,232 +194,6 @@ struct knat_network *knat_network_find(struct knat_net *kn, const char *name)
 		if (!strcmp(n->name, name))
 			return n;
 	return NULL;
-}
-
-static bool knat_prefix_contains(__be32 prefix, __be32 mask, __be32 addr)
-{
-	return (addr & mask) == prefix;
-}
-
-/*
- * Refuse settings that make two networks ambiguous: overlapping internal
- * prefixes, or an external address inside an internal prefix.  @self is the
- * network being changed (NULL for a new one).
- */
-static int knat_check_conflicts(struct knat_net *kn, struct knat_network *self,
-				__be32 prefix, __be32 mask,
-				const struct knat_params *p,
-				struct netlink_ext_ack *extack)
-{
-	struct knat_network *o;
-	unsigned int i;
-
-	for (i = 0; i < p->n_addrs; i++) {
-		if (knat_prefix_contains(prefix, mask, p->addrs[i]->addr)) {
-			NL_SET_ERR_MSG_FMT(extack,
-					   "%pI4 is inside the internal prefix",
-					   &p->addrs[i]->addr);
-			return -EINVAL;
-		}
-	}
-
-	list_for_each_entry(o, &kn->networks, list) {
-		const struct knat_params *op;
-		__be32 m;
-
-		if (o == self)
-			continue;
-		m = mask & o->mask;
-		if ((prefix & m) == (o->prefix & m)) {
-			NL_SET_ERR_MSG_FMT(extack,
-					   "internal prefix overlaps network %s (%pI4/%u)",
-					   o->name, &o->prefix, o->plen);
-			return -EINVAL;
-		}
-		for (i = 0; i < p->n_addrs; i++) {
-			if (knat_prefix_contains(o->prefix, o->mask,
-						 p->addrs[i]->addr)) {
-				NL_SET_ERR_MSG_FMT(extack,
-						   "%pI4 is inside the internal prefix of network %s",
-						   &p->addrs[i]->addr,
-						   o->name);
-				return -EINVAL;
-			}
-		}
-		op = rcu_dereference_protected(o->params,
-					       lockdep_is_held(&kn->lock));
-		for (i = 0; i < op->n_addrs; i++) {
-			if (knat_prefix_contains(prefix, mask,
-						 op->addrs[i]->addr)) {
-				NL_SET_ERR_MSG_FMT(extack,
-						   "prefix contains %pI4, an external address of %s",
-						   &op->addrs[i]->addr,
-						   o->name);
-				return -EINVAL;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Takes ownership of @p, on success and on failure. */
-int knat_network_new(struct knat_net *kn, const char *name, __be32 prefix,
-		     u8 plen, struct knat_params *p,
-		     struct netlink_ext_ack *extack)
-{
-	__be32 mask = inet_make_mask(plen);
-	struct knat_config *cfg;
-	struct knat_network *n;
-	int err;
-
-	if (knat_network_find(kn, name)) {
-		NL_SET_ERR_MSG_FMT(extack, "network \"%s\" exists", name);
-		err = -EEXIST;
-		goto err_params;
-	}
-	err = knat_check_conflicts(kn, NULL, prefix, mask, p, extack);
-	if (err)
-		goto err_params;
-
-	err = -ENOMEM;
-	n = kzalloc(sizeof(*n), GFP_KERNEL);
-	if (!n)
-		goto err_params;
-	n->stats = alloc_percpu(struct knat_stats);
-	if (!n->stats)
-		goto err_free;
-
-	strscpy(n->name, name, sizeof(n->name));
-	n->id = kn->next_id + 1;
-	n->prefix = prefix;
-	n->mask = mask;
-	n->plen = plen;
-	atomic_set(&n->n_sessions, 0);
-	RCU_INIT_POINTER(n->params, p);
-
-	cfg = knat_config_build(kn, n, NULL, NULL, NULL);
-	if (!cfg)
-		goto err_stats;
-
-	if (!kn->defrag) {
-		/* Fragments are reassembled before knat sees them. */
-		err = nf_defrag_ipv4_enable(kn->net);
-		if (err) {
-			NL_SET_ERR_MSG(extack,
-				       "cannot enable IPv4 defragmentation");
-			kfree(cfg);
-			goto err_stats;
-		}
-		kn->defrag = true;
-	}
-
-	kn->next_id++;
-	list_add_tail(&n->list, &kn->networks);
-	kn->n_networks++;
-	knat_config_publish(kn, cfg);
-	return 0;
-
-err_stats:
-	free_percpu(n->stats);
-err_free:
-	kfree(n);
-err_params:
-	knat_params_free(p);
-	return err;
-}
-
-static bool knat_params_has_addr(const struct knat_params *p, __be32 addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < p->n_addrs; i++)
-		if (p->addrs[i]->addr == addr)
-			return true;
-	return false;
-}
-
-/*
- * Replace a network's settings.  Takes ownership of @p.  Sessions on
- * external addresses the network no longer has are flushed; the others
- * follow the new timeouts from their next look.
- */
-int knat_network_set(struct knat_net *kn, struct knat_network *n,
-		     struct knat_params *p, struct netlink_ext_ack *extack)
-{
-	struct knat_params *old;
-	struct knat_config *cfg;
-	bool gone = false;
-	unsigned int i;
-	int err;
-
-	err = knat_check_conflicts(kn, n, n->prefix, n->mask, p, extack);
-	if (err)
-		goto err_params;
-	err = -ENOMEM;
-	cfg = knat_config_build(kn, NULL, NULL, n, p);
-	if (!cfg)
-		goto err_params;
-
-	old = rcu_replace_pointer(n->params, p, lockdep_is_held(&kn->lock));
-	knat_config_publish(kn, cfg);
-
-	for (i = 0; i < old->n_addrs; i++)
-		if (!knat_params_has_addr(p, old->addrs[i]->addr))
-			gone = true;
-	if (gone) {
-		/*
-		 * After a grace period no packet creates sessions on the old
-		 * addresses (see knat_session_create_out()): flush them.
-		 */
-		synchronize_rcu();
-		for (i = 0; i < old->n_addrs; i++)
-			if (!knat_params_has_addr(p, old->addrs[i]->addr))
-				knat_session_flush(kn, n, old->addrs[i]->addr);
-	}
-	knat_params_free(old);
-	return 0;
-
-err_params:
-	knat_params_free(p);
-	return err;
-}
-
-static void knat_network_free(struct knat_network *n)
-{
-	knat_params_free(rcu_dereference_protected(n->params, true));
-	free_percpu(n->stats);
-	kfree(n);
-}
-
-/* Take @n out of the packet path, flush its sessions and free it. */
-static void knat_network_destroy(struct knat_net *kn, struct knat_network *n)
-{
-	list_del(&n->list);
-	kn->n_networks--;
-
-	synchronize_rcu();
-	knat_session_flush(kn, n, 0);
-	WARN_ON(atomic_read(&n->n_sessions));
-	/* Readers may still hold the sessions just unlinked. */
-	synchronize_rcu();
-	knat_network_free(n);
-
-	if (!kn->n_networks && kn->defrag) {
-		nf_defrag_ipv4_disable(kn->net);
-		kn->defrag = false;
-	}
-}
-
-int knat_network_del(struct knat_net *kn, struct knat_network *n)
-{
-	struct knat_config *cfg;
-
-	cfg = knat_config_build(kn, NULL, n, NULL, NULL);
-	if (!cfg)
-		return -ENOMEM;
-	knat_config_publish(kn, cfg);
-	knat_network_destroy(kn, n);
-	return 0;
 }
 
 void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out)
@@ -511,8 +214,13 @@ static void knat_addr_work(struct work_struct *work)
 {
 	struct knat_net *kn = container_of(work, struct knat_net, addr_work);
 	struct knat_network *n;
+	struct knat_txn *t;
+	bool changed = false;
 
 	mutex_lock(&kn->lock);
+	t = knat_txn_begin(kn, NULL);
+	if (!t)
+		goto out;
 	list_for_each_entry(n, &kn->networks, list) {
 		const struct knat_params *cur;
 		struct knat_params *p;
@@ -532,10 +240,14 @@ static void knat_addr_work(struct work_struct *work)
 			knat_params_free(p);
 			continue;
 		}
-		if (knat_network_set(kn, n, p, NULL))
-			pr_warn_ratelimited("knat: network %s: cannot follow the address of %s\n",
-					    n->name, cur->ext_dev);
+		if (!knat_txn_set_params(t, n, p))
+			changed = true;
 	}
+	if (!changed)
+		knat_txn_abort(t);
+	else if (knat_txn_commit(t))
+		pr_warn_ratelimited("knat: cannot follow an interface's address\n");
+out:
 	mutex_unlock(&kn->lock);
 }
 
@@ -598,16 +310,7 @@ int knat_network_init_net(struct knat_net *kn)
 /* The namespace's hooks are gone: delete every network. */
 void knat_network_exit_net(struct knat_net *kn)
 {
-	struct knat_network *n, *tmp;
-	struct knat_config *cfg;
-
 	cancel_work_sync(&kn->addr_work);
-	mutex_lock(&kn->lock);
-	cfg = rcu_replace_pointer(kn->config, NULL,
-				  lockdep_is_held(&kn->lock));
-	list_for_each_entry_safe(n, tmp, &kn->networks, list)
-		knat_network_destroy(kn, n);
-	mutex_unlock(&kn->lock);
-	kfree_rcu(cfg, rcu);
-	WARN_ON(kn->defrag || !list_empty(&kn->extaddrs));
+	knat_config_exit_net(kn);
+	WARN_ON(!list_empty(&kn->extaddrs));
 }

@@ -731,6 +731,7 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
 	knat_gc_kick(kn);
+	knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_NEW, 0);
 	return s;
 
 err_map:
@@ -794,6 +795,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
 	knat_gc_kick(kn);
+	knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_NEW, 0);
 	return s;
 
 err_unlock:
@@ -852,6 +854,8 @@ static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
 			      void *arg, enum knat_counter counter,
 			      unsigned int *removed)
 {
+	u8 reason = counter == KNAT_CNT_SESSIONS_EXPIRED ?
+		    KNAT_REASON_EXPIRED : KNAT_REASON_DELETED;
 	struct knat_free_batch *b = NULL;
 	struct knat_session *s;
 	bool done = false;
@@ -882,6 +886,9 @@ static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
 			spin_lock_bh(&kn->tbl_lock);
 			if (!s->dead) {
 				knat_count(s->network->stats, counter);
+				knat_nl_notify_session(kn, s,
+						       KNAT_CMD_SESSION_DEL,
+						       reason);
 				knat_session_unlink(kn, s, b);
 				(*removed)++;
 			}
@@ -950,40 +957,52 @@ static void knat_gc_kick(struct knat_net *kn)
 				   KNAT_GC_INTERVAL);
 }
 
-struct knat_flush_arg {
-	struct knat_network *n;
-	__be32 ext_addr;
-};
+bool knat_filter_match(const struct knat_filter *f,
+		       const struct knat_session *s)
+{
+	u8 has = f->has;
+
+	if ((f->network_id && s->network->id != f->network_id) ||
+	    (f->proto && s->proto != f->proto))
+		return false;
+	if (!has)
+		return true;
+	return (!(has & KNAT_FILTER_INT_ADDR) || s->int_addr == f->int_addr) &&
+	       (!(has & KNAT_FILTER_INT_PORT) || s->int_port == f->int_port) &&
+	       (!(has & KNAT_FILTER_EXT_ADDR) || s->ext_addr == f->ext_addr) &&
+	       (!(has & KNAT_FILTER_EXT_PORT) || s->ext_port == f->ext_port) &&
+	       (!(has & KNAT_FILTER_REM_ADDR) || s->rem_addr == f->rem_addr) &&
+	       (!(has & KNAT_FILTER_REM_PORT) || s->rem_port == f->rem_port);
+}
 
 static bool knat_flush_match(struct knat_session *s, void *arg)
 {
-	const struct knat_flush_arg *f = arg;
-
-	return (!f->n || s->network == f->n) &&
-	       (!f->ext_addr || s->ext_addr == f->ext_addr);
+	return knat_filter_match(arg, s);
 }
 
 /*
- * Remove every session of network @n (NULL: of every network) whose
- * external address is @ext_addr (0: any).  The caller makes sure no new
- * matching session can appear meanwhile.  Process context.
+ * Remove every session @f matches.  For a complete flush, the caller
+ * makes sure no new matching session can appear meanwhile.  Process
+ * context.
  */
-void knat_session_flush(struct knat_net *kn, struct knat_network *n,
-			__be32 ext_addr)
+void knat_session_flush(struct knat_net *kn, const struct knat_filter *f)
 {
-	struct knat_flush_arg f = { .n = n, .ext_addr = ext_addr };
+	unsigned int removed, passes = 0;
 	struct rhashtable_iter it;
-	unsigned int removed;
 
-	/* Until a whole walk finds nothing: see knat_session_walk(). */
+	/*
+	 * Until a whole walk finds nothing (see knat_session_walk()), or a
+	 * few walks if traffic keeps adding matching sessions.
+	 */
 	do {
 		removed = 0;
 		rhashtable_walk_enter(&kn->sessions_out, &it);
-		while (!knat_session_walk(kn, &it, 0, knat_flush_match, &f,
-					  KNAT_CNT_SESSIONS_DELETED, &removed))
+		while (!knat_session_walk(kn, &it, 0, knat_flush_match,
+					  (void *)f, KNAT_CNT_SESSIONS_DELETED,
+					  &removed))
 			cond_resched();
 		rhashtable_walk_exit(&it);
-	} while (removed);
+	} while (removed && ++passes < 8);
 }
 
 u64 knat_session_bytes(struct knat_net *kn)

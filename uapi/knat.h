@@ -109,9 +109,16 @@
  *     KNAT_A_NETWORK_SESSIONS    NLA_U32         sessions now
  *
  * KNAT_CMD_SESSION_GET [admin] (dump only)
- *   Filters in the request, all optional (enum knat_session_attr):
+ *   Filters in the request, all optional, all of them must match
+ *   (enum knat_session_attr):
  *     KNAT_A_SESSION_NETWORK     NLA_NUL_STRING  only this network's
  *     KNAT_A_SESSION_PROTO       NLA_U8          IPPROTO_TCP, _UDP or _ICMP
+ *     KNAT_A_SESSION_INT_ADDR, KNAT_A_SESSION_EXT_ADDR,
+ *     KNAT_A_SESSION_REM_ADDR    NLA_BE32        this internal, external or
+ *                                                remote address
+ *     KNAT_A_SESSION_INT_PORT, KNAT_A_SESSION_EXT_PORT,
+ *     KNAT_A_SESSION_REM_PORT    NLA_U16         this port (with or without
+ *                                                its address)
  *   One message per session:
  *     KNAT_A_SESSION_NETWORK     NLA_NUL_STRING
  *     KNAT_A_SESSION_PROTO       NLA_U8
@@ -126,8 +133,30 @@
  *     KNAT_A_SESSION_EXPIRES     NLA_U32         milliseconds until expiry
  *   An unknown network filter fails with -ENOENT.
  *
+ *   A dump runs over the live table without holding a lock across it and
+ *   may span many messages.  Sessions created or removed meanwhile may or
+ *   may not appear; when the table is resized under the dump, its messages
+ *   from then on carry NLM_F_DUMP_INTR and the client should dump again.
+ *   A session can appear twice in one dump: clients dedupe on
+ *   (PROTO, INT_ADDR, INT_PORT, REM_ADDR, REM_PORT), which is unique.
+ *
  * KNAT_CMD_SESSION_FLUSH [admin]
- *   Delete every session, or with KNAT_A_SESSION_NETWORK that network's.
+ *   Delete every session matching the filters of KNAT_CMD_SESSION_GET
+ *   (none: every session).
+ *
+ * KNAT_CMD_LOOKUP [admin]
+ *   Given a flow as seen on either side of the NAT, the other side (what
+ *   ipnat's natlookup does, and a transparent proxy needs):
+ *     KNAT_A_SESSION_PROTO       NLA_U8          required
+ *     KNAT_A_SESSION_SRC_ADDR, KNAT_A_SESSION_DST_ADDR
+ *                                NLA_BE32        required
+ *     KNAT_A_SESSION_SRC_PORT, KNAT_A_SESSION_DST_PORT
+ *                                NLA_U16         required (ICMP: the echo
+ *                                                identifier, and 0)
+ *   A flow from the inside (SRC = internal, DST = remote) or from the
+ *   outside (SRC = remote, DST = external) is looked up.  Reply: one
+ *   message like a KNAT_CMD_SESSION_GET dump message.  -ENOENT when no
+ *   session matches.
  *
  * KNAT_CMD_STATS_GET (dump only)
  *   Request: optionally KNAT_A_STATS_NETWORK to ask for one network.
@@ -141,6 +170,48 @@
  *   The namespace's record counts everything, including packets that
  *   belong to no network (e.g. malformed ones).  KNAT_CNT_BYTES_IN_USE is
  *   only in the namespace's record: networks share the memory.
+ *
+ * KNAT_CMD_STATS_RESET [admin]
+ *   Set the counters (not the gauges SESSIONS_ACTIVE, BYTES_IN_USE) of
+ *   network KNAT_A_STATS_NETWORK, or without it of every network and of
+ *   the namespace, to zero.
+ *
+ * KNAT_CMD_CONFIG_APPLY [admin]
+ *   Apply many changes as one transaction: either all of them take effect,
+ *   at once for the packet path, or none does.
+ *     KNAT_A_CONFIG_FLUSH        NLA_FLAG        first delete every network
+ *                                                (the changes below then
+ *                                                build the whole
+ *                                                configuration anew)
+ *     KNAT_A_CONFIG_OPS          NLA_NESTED      the changes, in order, each
+ *                                                a KNAT_A_CONFIG_OP
+ *   KNAT_A_CONFIG_OP (NLA_NESTED, enum knat_op_attr):
+ *     KNAT_A_OP_CMD              NLA_U8          KNAT_CMD_NETWORK_NEW,
+ *                                                _SET or _DEL
+ *     KNAT_A_OP_ATTRS            NLA_NESTED      that command's attributes
+ *   A network deleted (or flushed) and created again in one transaction
+ *   with the same internal prefix is the same network: it keeps its
+ *   sessions (but those on external addresses it no longer has) and its
+ *   counters.  On failure the extack names the reason, and its offending
+ *   attribute points into the failed KNAT_A_CONFIG_OP.
+ *   KNAT_CMD_NETWORK_NEW, _SET and _DEL are transactions of one change.
+ *
+ * Events
+ * ------
+ *
+ * The multicast group KNAT_MCGRP_EVENTS ("events") carries, per network
+ * namespace, a message for each change as it happens; listening needs
+ * CAP_NET_ADMIN (GENL_UNS_ADMIN_PERM on the group):
+ *   .cmd = KNAT_CMD_NETWORK_NEW, _SET, _DEL   a network was created,
+ *                                            changed, deleted; attributes
+ *                                            as KNAT_CMD_NETWORK_GET
+ *   .cmd = KNAT_CMD_SESSION_NEW              a session was created
+ *   .cmd = KNAT_CMD_SESSION_DEL              a session ended; attributes
+ *                                            as KNAT_CMD_SESSION_GET and
+ *                                            KNAT_A_SESSION_REASON
+ *                                            (enum knat_session_reason)
+ * Events are best effort: a listener that does not keep up loses some
+ * (its socket reports ENOBUFS).
  */
 #ifndef _UAPI_LINUX_KNAT_H
 #define _UAPI_LINUX_KNAT_H
@@ -163,6 +234,11 @@ enum knat_cmd {
 	KNAT_CMD_SESSION_GET,
 	KNAT_CMD_SESSION_FLUSH,
 	KNAT_CMD_STATS_GET,
+	KNAT_CMD_LOOKUP,
+	KNAT_CMD_STATS_RESET,
+	KNAT_CMD_CONFIG_APPLY,
+	KNAT_CMD_SESSION_NEW,		/* events only */
+	KNAT_CMD_SESSION_DEL,		/* events only */
 
 	__KNAT_CMD_MAX,
 };
@@ -188,6 +264,12 @@ enum knat_info_attr {
  */
 #define KNAT_FEATURE_INFO	_BITULL(0)	/* KNAT_CMD_GET_INFO */
 #define KNAT_FEATURE_NETWORKS	_BITULL(1)	/* NETWORK_*, SESSION_*, STATS */
+#define KNAT_FEATURE_CONTROL	_BITULL(2)	/* LOOKUP, STATS_RESET,
+						 * CONFIG_APPLY, events,
+						 * session filters
+						 */
+
+#define KNAT_MCGRP_EVENTS	"events"
 
 /* Most addresses in one network's pool. */
 #define KNAT_EXT_ADDRS_MAX	16
@@ -250,6 +332,11 @@ enum knat_session_attr {
 	KNAT_A_SESSION_REM_PORT,
 	KNAT_A_SESSION_STATE,
 	KNAT_A_SESSION_EXPIRES,
+	KNAT_A_SESSION_SRC_ADDR,	/* KNAT_CMD_LOOKUP requests */
+	KNAT_A_SESSION_SRC_PORT,
+	KNAT_A_SESSION_DST_ADDR,
+	KNAT_A_SESSION_DST_PORT,
+	KNAT_A_SESSION_REASON,		/* KNAT_CMD_SESSION_DEL events */
 
 	__KNAT_A_SESSION_MAX,
 };
@@ -274,6 +361,16 @@ enum knat_session_state {
 };
 
 #define KNAT_STATE_MAX (__KNAT_STATE_MAX - 1)
+
+/* Why a session ended. */
+enum knat_session_reason {
+	KNAT_REASON_EXPIRED,		/* timed out */
+	KNAT_REASON_DELETED,		/* flushed, or its network changed */
+
+	__KNAT_REASON_MAX,
+};
+
+#define KNAT_REASON_MAX (__KNAT_REASON_MAX - 1)
 
 enum knat_stats_attr {
 	KNAT_A_STATS_UNSPEC,
@@ -307,5 +404,26 @@ enum knat_counter {
 };
 
 #define KNAT_CNT_MAX (__KNAT_CNT_MAX - 1)
+
+enum knat_config_attr {
+	KNAT_A_CONFIG_UNSPEC,
+	KNAT_A_CONFIG_FLUSH,
+	KNAT_A_CONFIG_OPS,
+	KNAT_A_CONFIG_OP,		/* inside KNAT_A_CONFIG_OPS */
+
+	__KNAT_A_CONFIG_MAX,
+};
+
+#define KNAT_A_CONFIG_MAX (__KNAT_A_CONFIG_MAX - 1)
+
+enum knat_op_attr {
+	KNAT_A_OP_UNSPEC,
+	KNAT_A_OP_CMD,
+	KNAT_A_OP_ATTRS,
+
+	__KNAT_A_OP_MAX,
+};
+
+#define KNAT_A_OP_MAX (__KNAT_A_OP_MAX - 1)
 
 #endif /* _UAPI_LINUX_KNAT_H */
