@@ -13,6 +13,8 @@ static const struct {
 } info_features[] = {
 	{ KNAT_FEATURE_INFO,	"info" },
 	{ KNAT_FEATURE_NETWORKS, "networks" },
+	{ KNAT_FEATURE_CONTROL, "control" },
+	{ KNAT_FEATURE_CONTROL,	"control" },
 };
 
 static const struct nl_policy info_policy[KNAT_A_INFO_MAX + 1] = {
