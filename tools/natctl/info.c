@@ -13,7 +13,6 @@ static const struct {
 } info_features[] = {
 	{ KNAT_FEATURE_INFO,	"info" },
 	{ KNAT_FEATURE_NETWORKS, "networks" },
-	{ KNAT_FEATURE_CONTROL, "control" },
 	{ KNAT_FEATURE_CONTROL,	"control" },
 };
 
