@@ -57,6 +57,7 @@ modules-%: $(BUILD)/%/kmod/knat.ko
 	@:
 
 check-build: natctl $(foreach k,$(TEST_KERNELS),$(BUILD)/$(k)/kmod/knat.ko)
+	$(MAKE) -C selftests all
 
 check: deps
 	@$(MAKE) --no-print-directory check-build

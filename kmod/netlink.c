@@ -609,8 +609,12 @@ enum knat_mcgrp {
 static const struct genl_multicast_group knat_mcgrps[] = {
 	[KNAT_MCGRP_EVENTS_ID] = {
 		.name	= KNAT_MCGRP_EVENTS,
-		/* Sessions reveal internal addresses. */
-		.flags	= GENL_UNS_ADMIN_PERM,
+		/*
+		 * Sessions reveal internal addresses: CAP_NET_ADMIN in the
+		 * namespace's user namespace (GENL_UNS_ADMIN_PERM is for
+		 * commands, groups have their own flag).
+		 */
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
 
