@@ -506,7 +506,9 @@ static int knat_nl_session_dump(struct sk_buff *skb,
 		d->started = true;
 	}
 
-	rhashtable_walk_start(&d->iter);
+	/* Resized between two parts of the dump: the walk starts over. */
+	if (rhashtable_walk_start_check(&d->iter) == -EAGAIN)
+		d->interrupted = true;
 	for (;;) {
 		s = rhashtable_walk_peek(&d->iter);
 		if (IS_ERR(s)) {

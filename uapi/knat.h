@@ -154,7 +154,9 @@
  *                                NLA_U16         required (ICMP: the echo
  *                                                identifier, and 0)
  *   A flow from the inside (SRC = internal, DST = remote) or from the
- *   outside (SRC = remote, DST = external) is looked up.  Reply: one
+ *   outside (SRC = remote, DST = external) is looked up; for ICMP the
+ *   remote's port is 0 (inside: SRC_PORT = identifier, DST_PORT = 0;
+ *   outside: SRC_PORT = 0, DST_PORT = external identifier).  Reply: one
  *   message like a KNAT_CMD_SESSION_GET dump message.  -ENOENT when no
  *   session matches.
  *
@@ -184,7 +186,10 @@
  *                                                build the whole
  *                                                configuration anew)
  *     KNAT_A_CONFIG_OPS          NLA_NESTED      the changes, in order, each
- *                                                a KNAT_A_CONFIG_OP
+ *                                                a KNAT_A_CONFIG_OP; at most
+ *                                                64 KiB of them (a nest's
+ *                                                length is 16 bits): about
+ *                                                a thousand networks
  *   KNAT_A_CONFIG_OP (NLA_NESTED, enum knat_op_attr):
  *     KNAT_A_OP_CMD              NLA_U8          KNAT_CMD_NETWORK_NEW,
  *                                                _SET or _DEL
