@@ -592,9 +592,9 @@ static void knat_stage_flush(struct knat_net *kn, struct knat_stage *st)
 	unsigned int i;
 
 	if (st->deleted) {
-		knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_DEL);
 		knat_flush_network(kn, st->n, 0);
 		WARN_ON(atomic_read(&st->n->n_sessions));
+		knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_DEL);
 		return;
 	}
 	if (st->is_new || !st->p)

@@ -206,7 +206,7 @@
  *
  * The multicast group KNAT_MCGRP_EVENTS ("events") carries, per network
  * namespace, a message for each change as it happens; listening needs
- * CAP_NET_ADMIN (GENL_UNS_ADMIN_PERM on the group):
+ * CAP_NET_ADMIN in the namespace's user namespace:
  *   .cmd = KNAT_CMD_NETWORK_NEW, _SET, _DEL   a network was created,
  *                                            changed, deleted; attributes
  *                                            as KNAT_CMD_NETWORK_GET

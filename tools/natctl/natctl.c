@@ -26,15 +26,24 @@
 
 static int cmd_help(struct ctx *ctx, int argc, char **argv);
 
+/* "FILE:LINE" while natctl -f reads a file, or NULL. */
+static const char *natctl_where;
+
 static const struct natctl_cmd natctl_cmds[] = {
 	{ "info", cmd_info, "",
 	  "show the module's version, features and network count" },
 	{ "network", cmd_network, "{ add | set | delete | show } ...",
 	  "create, change, delete and show NAT networks" },
-	{ "session", cmd_session, "{ show | flush } [ network NAME ] ...",
+	{ "session", cmd_session, "{ show | flush } [ FILTER ]...",
 	  "list and flush sessions" },
-	{ "stats", cmd_stats, "[ network NAME ]",
-	  "show the counters of each network and the total" },
+	{ "stats", cmd_stats, "[ show | reset ] [ network NAME ] ...",
+	  "show or reset the counters of each network and the total" },
+	{ "lookup", cmd_lookup, "PROTO SRC:PORT DST:PORT",
+	  "show the session of a flow, seen from either side" },
+	{ "save", cmd_save, "",
+	  "print the configuration as a file for 'natctl -f'" },
+	{ "monitor", cmd_monitor, "[ remote ]",
+	  "print sessions and networks as they come and go" },
 	{ "help", cmd_help, "[ COMMAND ]",
 	  "show this help, or the help of COMMAND" },
 };
@@ -43,6 +52,8 @@ static const struct option natctl_options[] = {
 	{ "json",	no_argument,		NULL, 'j' },
 	{ "pretty",	no_argument,		NULL, 'p' },
 	{ "netns",	required_argument,	NULL, 'n' },
+	{ "file",	required_argument,	NULL, 'f' },
+	{ "stats",	no_argument,		NULL, 's' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 },
@@ -51,6 +62,7 @@ static const struct option natctl_options[] = {
 static void usage(FILE *fp)
 {
 	fputs("Usage: natctl [ OPTIONS ] COMMAND [ ARGUMENTS ]\n"
+	      "       natctl [ OPTIONS ] -f FILE\n"
 	      "\n"
 	      "Commands:\n", fp);
 	natctl_print_cmds(fp, natctl_cmds, ARRAY_SIZE(natctl_cmds), "");
@@ -60,6 +72,9 @@ static void usage(FILE *fp)
 	      "  -p, --pretty             print indented JSON (implies -j)\n"
 	      "  -n, --netns NETNS        act in network namespace NETNS\n"
 	      "                           (" NETNS_RUN_DIR "/NETNS, as \"ip -n\")\n"
+	      "  -f, --file FILE          apply the commands of FILE ('-': standard input)\n"
+	      "                           as one transaction ('natctl help save')\n"
+	      "  -s, --stats              stats: every counter, zero ones too, explained\n"
 	      "  -h, --help               show this help and exit\n"
 	      "  -V, --version            show natctl's version and exit\n"
 	      "\n"
@@ -75,6 +90,8 @@ void natctl_err(const char *fmt, ...)
 
 	fflush(stdout);
 	fputs("natctl: ", stderr);
+	if (natctl_where)
+		fprintf(stderr, "%s: ", natctl_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -88,11 +105,18 @@ int natctl_usage_err(const char *fmt, ...)
 
 	fflush(stdout);
 	fputs("natctl: ", stderr);
+	if (natctl_where)
+		fprintf(stderr, "%s: ", natctl_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'natctl --help'.\n", stderr);
+	fputs(natctl_where ? "\n" : "\nTry 'natctl --help'.\n", stderr);
 	return -NATCTL_EUSAGE;
+}
+
+void natctl_set_where(const char *where)
+{
+	natctl_where = where;
 }
 
 /* The words that ask an object for its help: "natctl network help". */
@@ -246,7 +270,8 @@ static int parse_options(struct natctl_opts *opts, int argc, char **argv,
 		/* The word getopt is at, for messages about it. */
 		cur = optind;
 		/* "+": options end at the command word, the rest is its own */
-		c = getopt_long(argc, argv, "+:jpn:hV", natctl_options, NULL);
+		c = getopt_long(argc, argv, "+:jpn:f:shV", natctl_options,
+				NULL);
 		if (c == -1)
 			break;
 		word = cur < argc ? argv[cur] : "";
@@ -265,6 +290,14 @@ static int parse_options(struct natctl_opts *opts, int argc, char **argv,
 				return natctl_usage_err("invalid network namespace name '%s'",
 							optarg);
 			opts->netns = optarg;
+			break;
+		case 'f':
+			if (!*optarg)
+				return natctl_usage_err("option '-f' needs a file name ('-': standard input)");
+			opts->file = optarg;
+			break;
+		case 's':
+			opts->stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -304,6 +337,16 @@ int main(int argc, char **argv)
 	ret = parse_options(&ctx.opts, argc, argv, &done);
 	if (ret < 0 || done)
 		goto out;
+	if (ctx.opts.file) {
+		if (ret < argc) {
+			ret = natctl_usage_err("unexpected command '%s' after '-f %s' (the commands are in the file)",
+					       argv[ret], ctx.opts.file);
+			goto out;
+		}
+		out_init(&ctx.out, stdout, ctx.opts.json, ctx.opts.pretty);
+		ret = natctl_file(&ctx, ctx.opts.file);
+		goto out;
+	}
 	if (ret == argc) {
 		usage(stderr);
 		ret = -NATCTL_EUSAGE;

@@ -36,6 +36,8 @@ struct natctl_opts {
 	bool json;
 	bool pretty;
 	const char *netns;	/* name under /run/netns, or NULL */
+	const char *file;	/* -f: a file of commands, "-" stdin */
+	bool stats;		/* -s: every counter, explained */
 };
 
 struct ctx {
@@ -54,6 +56,8 @@ struct natctl_cmd {
 void natctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int natctl_usage_err(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/* While set ("FILE:LINE"), messages start with it, and usage hints go. */
+void natctl_set_where(const char *where);
 
 bool natctl_is_help(const char *word);
 void natctl_print_cmds(FILE *fp, const struct natctl_cmd *cmds, size_t n,
@@ -68,5 +72,10 @@ int cmd_info(struct ctx *ctx, int argc, char **argv);
 int cmd_network(struct ctx *ctx, int argc, char **argv);
 int cmd_session(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
+int cmd_lookup(struct ctx *ctx, int argc, char **argv);
+int cmd_save(struct ctx *ctx, int argc, char **argv);
+/* natctl -f FILE (config.c) */
+int natctl_file(struct ctx *ctx, const char *path);
+int cmd_monitor(struct ctx *ctx, int argc, char **argv);
 
 #endif /* NATCTL_H */

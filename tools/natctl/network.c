@@ -8,6 +8,7 @@
 #include <knat.h>
 
 #include "natctl.h"
+#include "network.h"
 #include "nl.h"
 #include "parse.h"
 
@@ -312,8 +313,8 @@ static int network_parse_conf(struct network_conf *c, bool add, int argc,
 }
 
 /*
- * The attributes of @c.  A request is a few hundred bytes at most (names
- * are bounded, the pool too), far below NL_REQ_SIZE: no put can fail.
+ * The attributes of @c.  They are a few hundred bytes at most (names are
+ * bounded, the pool too), within NETWORK_ARGS_MAX: no put can fail.
  */
 static void network_put_conf(struct nlmsghdr *nlh,
 			     const struct network_conf *c)
@@ -363,11 +364,47 @@ static void network_put_conf(struct nlmsghdr *nlh,
 	}
 }
 
-/* "network add" and "network set" */
+/* "network delete NAME" */
+static int network_parse_del(int argc, char **argv)
+{
+	int ret;
+
+	if (argc < 2)
+		return natctl_usage_err("network delete: missing network NAME");
+	ret = parse_name("network name", argv[1]);
+	if (ret)
+		return ret;
+	if (argc > 2)
+		return natctl_usage_err("network delete: unexpected argument '%s'",
+					argv[2]);
+	return 0;
+}
+
+int network_parse_args(uint8_t cmd, int argc, char **argv,
+		       struct nlmsghdr *nlh)
+{
+	struct network_conf conf = { 0 };
+	int ret;
+
+	if (cmd == KNAT_CMD_NETWORK_DEL) {
+		ret = network_parse_del(argc, argv);
+		if (!ret)
+			mnl_attr_put_strz(nlh, KNAT_A_NETWORK_NAME, argv[1]);
+		return ret;
+	}
+	ret = network_parse_conf(&conf, cmd == KNAT_CMD_NETWORK_NEW, argc,
+				 argv);
+	if (!ret)
+		network_put_conf(nlh, &conf);
+	return ret;
+}
+
+/* "network add", "network set" and "network delete" */
 static int network_change(struct ctx *ctx, uint8_t cmd, int argc,
 			  char **argv)
 {
-	struct network_conf conf = { 0 };
+	uint32_t buf[(MNL_NLMSG_HDRLEN + GENL_HDRLEN +
+		      NETWORK_ARGS_MAX) / sizeof(uint32_t)];
 	struct nlmsghdr *nlh;
 	struct nl *nl;
 	int ret;
@@ -376,16 +413,15 @@ static int network_change(struct ctx *ctx, uint8_t cmd, int argc,
 		network_usage(stdout);
 		return 0;
 	}
-	ret = network_parse_conf(&conf, cmd == KNAT_CMD_NETWORK_NEW, argc,
-				 argv);
+	/* Checked before the socket opens: a usage error sends nothing. */
+	nlh = nl_req_init(buf, cmd, 0);
+	ret = network_parse_args(cmd, argc, argv, nlh);
 	if (ret)
 		goto out;
 
 	ret = natctl_nl(ctx, &nl);
 	if (ret)
 		goto out;
-	nlh = nl_req_start(nl, cmd, 0);
-	network_put_conf(nlh, &conf);
 	ret = nl_req_send(nl, nlh, NULL, NULL);
 out:
 	return ret;
@@ -403,31 +439,7 @@ static int network_set(struct ctx *ctx, int argc, char **argv)
 
 static int network_del(struct ctx *ctx, int argc, char **argv)
 {
-	struct nlmsghdr *nlh;
-	struct nl *nl;
-	int ret;
-
-	if (argc == 2 && natctl_is_help(argv[1])) {
-		network_usage(stdout);
-		return 0;
-	}
-	if (argc < 2)
-		return natctl_usage_err("network delete: missing network NAME");
-	ret = parse_name("network name", argv[1]);
-	if (ret)
-		goto out;
-	if (argc > 2)
-		return natctl_usage_err("network delete: unexpected argument '%s'",
-					argv[2]);
-
-	ret = natctl_nl(ctx, &nl);
-	if (ret)
-		goto out;
-	nlh = nl_req_start(nl, KNAT_CMD_NETWORK_DEL, 0);
-	mnl_attr_put_strz(nlh, KNAT_A_NETWORK_NAME, argv[1]);
-	ret = nl_req_send(nl, nlh, NULL, NULL);
-out:
-	return ret;
+	return network_change(ctx, KNAT_CMD_NETWORK_DEL, argc, argv);
 }
 
 struct network_show {
@@ -508,10 +520,11 @@ static void network_sep(struct out *o, const char **sep)
 	*sep = " ";
 }
 
-static void network_print_limits(struct out *o, const struct nlattr **tb)
+/* @sep: what comes before the line, "\n\t" or " " (one line) */
+static void network_print_limits(struct out *o, const struct nlattr **tb,
+				 const char *sep)
 {
 	const struct nlattr *attr;
-	const char *sep = "\n\t";
 
 	attr = tb[KNAT_A_NETWORK_MAX_SESSIONS];
 	if (attr) {
@@ -542,7 +555,8 @@ static void network_print_limits(struct out *o, const struct nlattr **tb)
 	}
 }
 
-static void network_print_timeouts(struct out *o, const struct nlattr **tb)
+static void network_print_timeouts(struct out *o, const struct nlattr **tb,
+				   const char *sep)
 {
 	bool first = true;
 	size_t i;
@@ -553,7 +567,7 @@ static void network_print_timeouts(struct out *o, const struct nlattr **tb)
 		if (!attr)
 			continue;
 		if (first) {
-			out_text(o, "\n\ttimeout");
+			out_text(o, "%stimeout", sep);
 			out_start_object(o, "timeouts");
 			first = false;
 		}
@@ -565,15 +579,8 @@ static void network_print_timeouts(struct out *o, const struct nlattr **tb)
 		out_end_object(o);
 }
 
-static int network_reply(const struct nlmsghdr *nlh, void *data)
+int network_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 {
-	const struct nlattr *tb[KNAT_A_NETWORK_MAX + 1];
-	struct network_show *s = data;
-	struct out *o = s->o;
-	char addr[INET_ADDRSTRLEN], prefix[INET_ADDRSTRLEN + 4];
-	const struct nlattr *attr;
-	const char *filtering;
-	char num[16];
 	int ret;
 
 	ret = nl_parse(nlh, network_policy, KNAT_A_NETWORK_MAX, tb);
@@ -586,15 +593,20 @@ static int network_reply(const struct nlmsghdr *nlh, void *data)
 		goto out;
 	}
 	ret = network_check_addrs(tb[KNAT_A_NETWORK_EXT_ADDRS]);
-	if (ret)
-		goto out;
+out:
+	return ret;
+}
 
-	if (!s->started) {
-		out_start_array(o, NULL);
-		s->started = true;
-	}
-	out_start_object(o, NULL);
-	out_string(o, "name", "%s:", mnl_attr_get_str(tb[KNAT_A_NETWORK_NAME]));
+void network_print(struct out *o, const struct nlattr **tb, bool one_line)
+{
+	char addr[INET_ADDRSTRLEN], prefix[INET_ADDRSTRLEN + 4];
+	const char *sep = one_line ? " " : "\n\t";
+	const struct nlattr *attr;
+	const char *filtering;
+	char num[16];
+
+	out_string(o, "name", one_line ? "%s" : "%s:",
+		   mnl_attr_get_str(tb[KNAT_A_NETWORK_NAME]));
 	if (tb[KNAT_A_NETWORK_ID])
 		out_u64(o, "id", NULL, mnl_attr_get_u32(tb[KNAT_A_NETWORK_ID]));
 	snprintf(prefix, sizeof(prefix), "%s/%u",
@@ -610,11 +622,30 @@ static int network_reply(const struct nlmsghdr *nlh, void *data)
 						   num, sizeof(num));
 		out_string(o, "filtering", " filtering %s", filtering);
 	}
-	network_print_limits(o, tb);
-	network_print_timeouts(o, tb);
+	network_print_limits(o, tb, sep);
+	network_print_timeouts(o, tb, sep);
 	if (tb[KNAT_A_NETWORK_SESSIONS])
 		out_u64(o, "sessions", NULL,
 			mnl_attr_get_u32(tb[KNAT_A_NETWORK_SESSIONS]));
+}
+
+static int network_reply(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[KNAT_A_NETWORK_MAX + 1];
+	struct network_show *s = data;
+	struct out *o = s->o;
+	int ret;
+
+	ret = network_parse(nlh, tb);
+	if (ret)
+		goto out;
+
+	if (!s->started) {
+		out_start_array(o, NULL);
+		s->started = true;
+	}
+	out_start_object(o, NULL);
+	network_print(o, tb, false);
 	out_text(o, "\n");
 	out_end_object(o);
 out:

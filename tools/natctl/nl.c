@@ -13,6 +13,14 @@
 /* Dump messages are at most 32 KiB unless a family asks for more. */
 #define NL_RECV_SIZE	32768
 
+/* Multicast groups of the family we keep (knat has one). */
+#define NL_MAX_GROUPS	8
+
+struct nl_group {
+	char name[GENL_NAMSIZ];
+	uint32_t id;
+};
+
 struct nl {
 	struct mnl_socket *sock;
 	unsigned int portid;
@@ -21,17 +29,10 @@ struct nl {
 	uint8_t version;	/* of our requests */
 	uint32_t family_version;
 	uint32_t family_maxattr;
+	struct nl_group groups[NL_MAX_GROUPS];
+	size_t n_groups;
 	char *req;		/* NL_REQ_SIZE */
 	char *buf;		/* NL_RECV_SIZE */
-};
-
-/* How a request ended: the kernel's errno (0: success) and extended ack. */
-struct nl_ack {
-	int error;
-	const char *msg;
-	const struct nlattr *offs;
-	const struct nlattr *miss_type;
-	const struct nlattr *miss_nest;
 };
 
 struct nl_parse_ctx {
@@ -243,13 +244,9 @@ static int nl_run(struct nl *nl, struct nlmsghdr *req, nl_msg_cb_t cb,
 		}
 	}
 
-	if (ack->error)
-		goto out;	/* the caller reports the kernel's error */
-	ret = cb_ret;
-	if (!ret && intr) {
-		natctl_err("the dump was interrupted by a concurrent change, try again");
-		ret = -EINTR;
-	}
+	ack->dump_intr = intr;
+	if (!ack->error)
+		ret = cb_ret;	/* the caller reports the kernel's error */
 out:
 	return ret;
 }
@@ -302,7 +299,7 @@ static void nl_describe_attr(const struct nlmsghdr *req, const char *what,
 		snprintf(buf, size, " (%s at offset %u)", what, offs);
 }
 
-static void nl_report(const struct nlmsghdr *req, const struct nl_ack *ack)
+void nl_report(const struct nlmsghdr *req, const struct nl_ack *ack)
 {
 	char where[128] = "", nest[112] = "";
 
@@ -322,29 +319,45 @@ static void nl_report(const struct nlmsghdr *req, const struct nl_ack *ack)
 		   ack->msg ? ": " : "", ack->msg ? ack->msg : "", where);
 }
 
+int nl_req_exchange(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb_t cb,
+		    void *data, struct nl_ack *ack)
+{
+	struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	int ret;
+
+	/* A request from nl_req_init() learns its family only now. */
+	nlh->nlmsg_type = nl->family_id;
+	genl->version = nl->version;
+	ret = nl_run(nl, nlh, cb, data, ack);
+	if (!ret && !ack->error && ack->msg)
+		natctl_err("warning: %s", ack->msg);
+	return ret;
+}
+
 int nl_req_send(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb_t cb,
 		void *data)
 {
 	struct nl_ack ack;
 	int ret;
 
-	ret = nl_run(nl, nlh, cb, data, &ack);
+	ret = nl_req_exchange(nl, nlh, cb, data, &ack);
 	if (ret)
 		goto out;
 	ret = ack.error;
-	if (ret)
+	if (ret) {
 		nl_report(nlh, &ack);
-	else if (ack.msg)
-		natctl_err("warning: %s", ack.msg);
+	} else if (ack.dump_intr) {
+		natctl_err("the dump was interrupted by a concurrent change, try again");
+		ret = -EINTR;
+	}
 out:
 	return ret;
 }
 
-static struct nlmsghdr *nl_msg_start(struct nl *nl, uint16_t type,
-				     uint8_t cmd, uint8_t version,
-				     uint16_t flags)
+static struct nlmsghdr *nl_msg_put(void *buf, uint16_t type, uint8_t cmd,
+				   uint8_t version, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->req);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct genlmsghdr *genl;
 
 	nlh->nlmsg_type = type;
@@ -357,14 +370,50 @@ static struct nlmsghdr *nl_msg_start(struct nl *nl, uint16_t type,
 
 struct nlmsghdr *nl_req_start(struct nl *nl, uint8_t cmd, uint16_t flags)
 {
-	return nl_msg_start(nl, nl->family_id, cmd, nl->version, flags);
+	return nl_msg_put(nl->req, nl->family_id, cmd, nl->version, flags);
+}
+
+struct nlmsghdr *nl_req_init(void *buf, uint8_t cmd, uint16_t flags)
+{
+	return nl_msg_put(buf, 0, cmd, 0, flags);
 }
 
 static const struct nl_policy nl_ctrl_policy[CTRL_ATTR_MAX + 1] = {
 	[CTRL_ATTR_FAMILY_ID]	= { .type = MNL_TYPE_U16 },
 	[CTRL_ATTR_VERSION]	= { .type = MNL_TYPE_U32 },
 	[CTRL_ATTR_MAXATTR]	= { .type = MNL_TYPE_U32 },
+	[CTRL_ATTR_MCAST_GROUPS] = { .type = MNL_TYPE_NESTED },
 };
+
+static const struct nl_policy nl_group_policy[CTRL_ATTR_MCAST_GRP_MAX + 1] = {
+	[CTRL_ATTR_MCAST_GRP_NAME] = { .type = MNL_TYPE_NUL_STRING,
+				       .len = GENL_NAMSIZ - 1 },
+	[CTRL_ATTR_MCAST_GRP_ID] = { .type = MNL_TYPE_U32 },
+};
+
+/* CTRL_ATTR_MCAST_GROUPS: a nest per group, with its name and id. */
+static int nl_family_groups(struct nl *nl, const struct nlattr *groups)
+{
+	const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+	const struct nlattr *grp;
+	struct nl_group *g;
+	int ret;
+
+	mnl_attr_for_each_nested(grp, groups) {
+		ret = nl_parse_nested(grp, nl_group_policy,
+				      CTRL_ATTR_MCAST_GRP_MAX, tb);
+		if (ret)
+			return ret;
+		if (!tb[CTRL_ATTR_MCAST_GRP_NAME] ||
+		    !tb[CTRL_ATTR_MCAST_GRP_ID] ||
+		    nl->n_groups == NL_MAX_GROUPS)
+			continue;
+		g = &nl->groups[nl->n_groups++];
+		strcpy(g->name, mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]));
+		g->id = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+	return 0;
+}
 
 static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -385,6 +434,8 @@ static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
 		nl->family_version = mnl_attr_get_u32(tb[CTRL_ATTR_VERSION]);
 	if (tb[CTRL_ATTR_MAXATTR])
 		nl->family_maxattr = mnl_attr_get_u32(tb[CTRL_ATTR_MAXATTR]);
+	if (tb[CTRL_ATTR_MCAST_GROUPS])
+		ret = nl_family_groups(nl, tb[CTRL_ATTR_MCAST_GROUPS]);
 out:
 	return ret;
 }
@@ -395,7 +446,7 @@ static int nl_resolve_family(struct nl *nl, const char *family)
 	struct nl_ack ack;
 	int ret;
 
-	nlh = nl_msg_start(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0);
+	nlh = nl_msg_put(nl->req, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0);
 	if (!mnl_attr_put_strz_check(nlh, NL_REQ_SIZE, CTRL_ATTR_FAMILY_NAME,
 				     family)) {
 		natctl_err("generic netlink family name too long");
@@ -489,4 +540,27 @@ uint32_t nl_family_version(const struct nl *nl)
 uint32_t nl_family_maxattr(const struct nl *nl)
 {
 	return nl->family_maxattr;
+}
+
+uint16_t nl_family_id(const struct nl *nl)
+{
+	return nl->family_id;
+}
+
+int nl_group_id(const struct nl *nl, const char *name, uint32_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < nl->n_groups; i++) {
+		if (!strcmp(nl->groups[i].name, name)) {
+			*id = nl->groups[i].id;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct mnl_socket *nl_socket(const struct nl *nl)
+{
+	return nl->sock;
 }

@@ -16,6 +16,7 @@
 #ifndef NATCTL_NL_H
 #define NATCTL_NL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
@@ -40,10 +41,44 @@ void nl_close(struct nl *nl);
 
 uint32_t nl_family_version(const struct nl *nl);
 uint32_t nl_family_maxattr(const struct nl *nl);
+uint16_t nl_family_id(const struct nl *nl);
+/* The id of the family's multicast group @name, or -ENOENT. */
+int nl_group_id(const struct nl *nl, const char *name, uint32_t *id);
+/* The socket, to join groups and read their messages (monitor). */
+struct mnl_socket *nl_socket(const struct nl *nl);
 
 struct nlmsghdr *nl_req_start(struct nl *nl, uint8_t cmd, uint16_t flags);
 int nl_req_send(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb_t cb,
 		void *data);
+
+/*
+ * A request built in @buf (4-byte aligned), before the socket is open, so
+ * that its arguments are checked before anything is sent; it gets the
+ * family's id and version when sent.  A request larger than NL_REQ_SIZE
+ * is built this way too.
+ */
+struct nlmsghdr *nl_req_init(void *buf, uint8_t cmd, uint16_t flags);
+
+/* How a request ended, for callers that word the kernel's answer. */
+struct nl_ack {
+	int error;			/* the kernel's: 0 or a negative errno */
+	bool dump_intr;			/* a message had NLM_F_DUMP_INTR */
+	const char *msg;		/* the extended ack's, or NULL */
+	const struct nlattr *offs;	/* NLMSGERR_ATTR_OFFS, or NULL */
+	const struct nlattr *miss_type;	/* NLMSGERR_ATTR_MISS_TYPE */
+	const struct nlattr *miss_nest;	/* NLMSGERR_ATTR_MISS_NEST */
+};
+
+/*
+ * As nl_req_send(), but the kernel's error is left in @ack unprinted
+ * (nl_report() prints it as nl_req_send() does), and NLM_F_DUMP_INTR is
+ * not an error either.  Returns 0 when the exchange completed, or the
+ * negative errno of a local failure or of @cb, already reported.  @ack
+ * points into the socket's buffer: it is valid until the next request.
+ */
+int nl_req_exchange(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb_t cb,
+		    void *data, struct nl_ack *ack);
+void nl_report(const struct nlmsghdr *nlh, const struct nl_ack *ack);
 
 /*
  * Attribute parsing.  A policy lists, per attribute type, what the reply

@@ -59,6 +59,16 @@ static void json_print_string(FILE *fp, const char *str)
 
 	fputc('"', fp);
 	while (*s) {
+		/* Printable ASCII, the usual case, goes out in runs. */
+		len = 0;
+		while (s[len] >= 0x20 && s[len] < 0x7f && s[len] != '"' &&
+		       s[len] != '\\')
+			len++;
+		if (len) {
+			fwrite(s, 1, len, fp);
+			s += len;
+			continue;
+		}
 		switch (*s) {
 		case '"':
 			fputs("\\\"", fp);

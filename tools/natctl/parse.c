@@ -278,6 +278,39 @@ int parse_port_range(const char *what, const char *s, uint16_t *min,
 	return 0;
 }
 
+int parse_endpoint(const char *what, const char *s, bool partial,
+		   struct endpoint *ep)
+{
+	const char *colon = strrchr(s, ':');
+	struct endpoint e = { 0 };
+	uint64_t port;
+	size_t len;
+
+	len = colon ? (size_t)(colon - s) : strlen(s);
+	if (len || !partial) {
+		if (!parse_addr_n(s, len, &e.addr))
+			goto invalid;
+		e.has_addr = true;
+	}
+	if (colon) {
+		if (!parse_dec(colon + 1, strlen(colon + 1), 65535, &port))
+			goto invalid;
+		e.port = (uint16_t)port;
+		e.has_port = true;
+	} else if (!partial || !e.has_addr) {
+		goto invalid;
+	}
+	*ep = e;
+	return 0;
+
+invalid:
+	if (partial)
+		return natctl_usage_err("invalid %s '%s' (expected A.B.C.D, A.B.C.D:PORT or :PORT, PORT 0 to 65535)",
+					what, s);
+	return natctl_usage_err("invalid %s '%s' (expected A.B.C.D:PORT, PORT 0 to 65535)",
+				what, s);
+}
+
 const char *format_addr(uint32_t addr, char *buf)
 {
 	const uint8_t *b = (const uint8_t *)&addr;

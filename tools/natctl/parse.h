@@ -67,6 +67,18 @@ int parse_addr_list(const char *what, const char *s, uint32_t *addrs,
 int parse_port_range(const char *what, const char *s, uint16_t *min,
 		     uint16_t *max);
 
+/* An address with a port, or for a filter either of them. */
+struct endpoint {
+	uint32_t addr;		/* network byte order */
+	uint16_t port;		/* ICMP: the echo identifier */
+	bool has_addr;
+	bool has_port;
+};
+
+/* ADDR:PORT, PORT 0 to 65535; with @partial also ADDR and :PORT. */
+int parse_endpoint(const char *what, const char *s, bool partial,
+		   struct endpoint *ep);
+
 /* Printing: @buf has INET_ADDRSTRLEN or ADDR_PORT_STRLEN bytes. */
 const char *format_addr(uint32_t addr, char *buf);
 const char *format_addr_port(uint32_t addr, uint16_t port, char *buf);
