@@ -575,6 +575,20 @@ static void knat_flush_network(struct knat_net *kn, struct knat_network *n,
 	knat_session_flush(kn, &f);
 }
 
+/*
+ * The counters of a network going away live on in the namespace's, so
+ * that the totals never go backwards.
+ */
+static void knat_stats_fold(struct knat_net *kn, struct knat_network *n)
+{
+	u64 cnt[KNAT_CNT_MAX + 1] = {};
+	int i;
+
+	knat_stats_sum(n->stats, cnt);
+	for (i = 0; i <= KNAT_CNT_MAX; i++)
+		this_cpu_add(kn->stats->cnt[i], cnt[i]);
+}
+
 static void knat_network_free(struct knat_network *n)
 {
 	knat_params_free(rcu_dereference_protected(n->params, true));
@@ -681,12 +695,14 @@ int knat_txn_commit(struct knat_txn *t)
 	}
 
 	list_for_each_entry_safe(st, tmp, &t->stages, list) {
-		if (st->deleted)
+		if (st->deleted) {
+			knat_stats_fold(kn, st->n);
 			knat_network_free(st->n);
-		else if (st->is_new)
+		} else if (st->is_new) {
 			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_NEW);
-		else if (st->changed)
+		} else if (st->changed) {
 			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_SET);
+		}
 		/* Published or freed: the stage no longer owns them. */
 		st->is_new = false;
 		knat_params_free(st->p);

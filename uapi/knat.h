@@ -170,7 +170,8 @@
  *                                                are newer counters, type 0
  *                                                (KNAT_CNT_UNSPEC) is padding
  *   The namespace's record counts everything, including packets that
- *   belong to no network (e.g. malformed ones).  KNAT_CNT_BYTES_IN_USE is
+ *   belong to no network (e.g. malformed ones) and those of networks
+ *   since deleted: its counters never go backwards but for a reset.  KNAT_CNT_BYTES_IN_USE is
  *   only in the namespace's record: networks share the memory.
  *
  * KNAT_CMD_STATS_RESET [admin]
