@@ -608,6 +608,10 @@ err_port:
 static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 			     struct knat_mapping *m, struct knat_host **hostp)
 {
+	struct knat_in_key in_key = {
+		.ext_addr = s->ext_addr, .rem_addr = s->rem_addr,
+		.ext_port = s->ext_port, .proto = s->proto,
+	};
 	struct knat_host *host = *hostp;
 	int err;
 
@@ -630,7 +634,9 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 				     knat_out_params);
 	if (err)
 		return err;
-	err = rhltable_insert(&kn->sessions_in, &s->in_node, knat_in_params);
+	/* The key is not a field of the session: give it to the table. */
+	err = rhltable_insert_key(&kn->sessions_in, &in_key, &s->in_node,
+				  knat_in_params);
 	if (err) {
 		rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 				       knat_out_params);
