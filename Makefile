@@ -44,12 +44,13 @@ natctl:
 # A module per kernel, each in its own shadow tree of symlinks so that
 # builds for different kernels never share objects:
 # build/VER/kmod/knat.ko.
-$(BUILD)/%/kmod/knat.ko: $(MODULE_SRCS)
+$(BUILD)/%/kmod/knat.ko: $(filter-out %.mod.c,$(MODULE_SRCS))
 	@mkdir -p $(BUILD)/$*/kmod
 	@ln -sfn $(CURDIR)/uapi $(BUILD)/$*/uapi
 	@ln -sf $(CURDIR)/Kbuild $(BUILD)/$*/Kbuild
-	@for f in $(CURDIR)/kmod/*.[ch] $(CURDIR)/kmod/Kbuild; do \
-		ln -sf $$f $(BUILD)/$*/kmod/; done
+	@find $(BUILD)/$*/kmod -maxdepth 1 -type l -delete
+	@for f in $(filter-out %.mod.c,$(wildcard $(CURDIR)/kmod/*.[ch])) \
+		$(CURDIR)/kmod/Kbuild; do ln -sf $$f $(BUILD)/$*/kmod/; done
 	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/$* W=1 \
 		KCFLAGS=-Werror modules
 
