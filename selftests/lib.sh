@@ -227,3 +227,268 @@ knat_cleanup() {
 	cleanup_all_ns
 }
 trap knat_cleanup EXIT
+
+# ---------------------------------------------------------------------------
+# Helpers for the NAT traffic tests (nat_*.sh).
+#
+# Those tests kill their background servers on exit as well as deleting
+# their namespaces:
+#
+#	trap nat_cleanup EXIT
+#
+# and start every server with bg_run, which remembers its pid.
+
+BG_PIDS=()
+
+# bg_run NS CMD...: run CMD in namespace NS in the background (its output
+# discarded); nat_cleanup kills it.
+bg_run() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$@" >/dev/null 2>&1 &
+	BG_PIDS+=("$!")
+}
+
+# bg_kill PID...: stop background commands (and the children they forked).
+bg_kill() {
+	local pid
+	for pid in "$@"; do
+		pkill -P "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# nat_tmpdir: set NAT_TMP to a fresh directory, removed by nat_cleanup.
+nat_tmpdir() {
+	NAT_TMP=$(mktemp -d)
+}
+
+nat_cleanup() {
+	bg_kill "${BG_PIDS[@]}"
+	BG_PIDS=()
+	knat_cleanup
+	[ -z "${NAT_TMP:-}" ] || rm -rf "$NAT_TMP"
+}
+
+# listening NS tcp|udp PORT: something in NS listens on PORT.
+listening() {
+	local opt=-Hltn
+	[ "$2" = udp ] && opt=-Hlun
+	ip netns exec "$1" ss "$opt" "sport = :$3" | grep -q .
+}
+
+# wait_listen NS tcp|udp PORT: wait (up to 10 s) for a listener.
+wait_listen() {
+	busywait 10000 listening "$@"
+}
+
+# The servers that nat tests use: they answer with the address and port
+# they see the client at, which is what the NAT must have rewritten.
+#
+# tcp_peer_server NS PORT: socat that writes "ADDR PORT\n" and closes
+# (socat's address syntax does not allow a ':' in the command).
+tcp_peer_server() {
+	bg_run "$1" socat "TCP-LISTEN:$2,fork,reuseaddr" \
+		SYSTEM:'echo $SOCAT_PEERADDR $SOCAT_PEERPORT'
+	wait_listen "$1" tcp "$2"
+}
+
+# tcp_peer NS DST PORT [SPORT]: connect from NS, print "ADDR:PORT" as the
+# server saw it.  Fails when the connection fails or nothing came back.
+tcp_peer() {
+	local opts="" out
+	[ -n "${4:-}" ] && opts=",sourceport=$4,reuseaddr"
+	out=$(ip netns exec "$1" timeout 20 socat -T 10 - \
+		"TCP:$2:$3,connect-timeout=5$opts" </dev/null 2>/dev/null) ||
+		return 1
+	[ -n "$out" ] || return 1
+	echo "${out// /:}"
+}
+
+# A small UDP tool in python (scapy-free): servers that log what they get
+# and answer, and a client that sends one datagram and waits for the answer.
+#
+#   server ADDR PORT MODE LOG    MODE: peer (answer "ADDR:PORT" of the
+#                                sender), echo (send the datagram back),
+#                                none (no answer).  Every datagram is
+#                                logged to LOG as "ADDR:PORT LEN PAYLOAD"
+#                                (PAYLOAD "-" unless a printable word).
+#   client [-b ADDR:PORT] [-s SIZE] [-d TEXT] [-t SECS] [-n]
+#          [-c COUNT -i SECS] DST:PORT
+#                                sends TEXT (default "ping") or SIZE bytes,
+#                                waits -t seconds (default 3) for an answer
+#                                and prints it (with -s: "len=N same=0|1").
+#                                -n: send only; -c, -i: send COUNT times,
+#                                SECS apart.  Exit 0 answered (or -n),
+#                                1 no answer, 3 refused (ICMP unreachable).
+read -r -d '' KNAT_UDP_PY <<'PYEOF'
+import errno, socket, sys, time
+
+def addr(s):
+    a, p = s.rsplit(":", 1)
+    return (a, int(p))
+
+def server(a, port, mode, log):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, int(port)))
+    while True:
+        data, peer = s.recvfrom(65535)
+        text = data[:64].decode("latin-1").strip()
+        if not text or not all(33 <= ord(c) < 127 for c in text):
+            text = "-"
+        with open(log, "a") as f:
+            f.write("%s:%d %d %s\n" % (peer[0], peer[1], len(data), text))
+        if mode == "peer":
+            s.sendto(("%s:%d\n" % peer).encode(), peer)
+        elif mode == "echo":
+            s.sendto(data, peer)
+
+def client(args):
+    bind, size, text, timeout, noreply = None, None, "ping", 3.0, False
+    count, interval = 1, 1.0
+    while len(args) > 1:
+        o = args.pop(0)
+        if o == "-b":
+            bind = addr(args.pop(0))
+        elif o == "-s":
+            size = int(args.pop(0))
+        elif o == "-d":
+            text = args.pop(0)
+        elif o == "-t":
+            timeout = float(args.pop(0))
+        elif o == "-n":
+            noreply = True
+        elif o == "-c":
+            count = int(args.pop(0))
+        elif o == "-i":
+            interval = float(args.pop(0))
+        else:
+            sys.exit("bad option " + o)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Let the kernel fragment: no DF, no path MTU discovery.
+    s.setsockopt(socket.IPPROTO_IP, 10, 0)   # IP_MTU_DISCOVER, _DONT
+    if bind:
+        s.bind(bind)
+    s.connect(addr(args[0]))
+    data = text.encode()
+    if size is not None:
+        data = bytes((i * 7 + i // 256) & 0xff for i in range(size))
+    for i in range(count):
+        if i:
+            time.sleep(interval)
+        try:
+            s.send(data)
+        except ConnectionRefusedError:
+            pass    # an ICMP error about the one before
+    if noreply:
+        return 0
+    s.settimeout(timeout)
+    try:
+        r = s.recv(65535)
+    except socket.timeout:
+        return 1
+    except OSError as e:
+        if e.errno == errno.ECONNREFUSED:
+            print("refused")
+            return 3
+        raise
+    if size is not None:
+        print("len=%d same=%d" % (len(r), int(r == data)))
+    else:
+        print(r.decode("ascii", "replace").strip())
+    return 0
+
+if sys.argv[1] == "server":
+    server(*sys.argv[2:6])
+else:
+    sys.exit(client(sys.argv[2:]))
+PYEOF
+
+# udp_server NS ADDR PORT MODE LOG: start the python UDP server (above).
+udp_server() {
+	: >"$5"
+	bg_run "$1" python3 -c "$KNAT_UDP_PY" server "$2" "$3" "$4" "$5"
+	wait_listen "$1" udp "$3"
+}
+
+# udp_client NS [OPTIONS] DST:PORT: the python UDP client (above).
+udp_client() {
+	local ns=$1; shift
+	ip netns exec "$ns" python3 -c "$KNAT_UDP_PY" client "$@"
+}
+
+# holds TIMEOUT_MS CMD...: CMD keeps succeeding, polled for TIMEOUT_MS
+# (the opposite of busywait).
+holds() {
+	local timeout_ms=$1; shift
+	local start now
+	start=$(date +%s%3N)
+	while true; do
+		"$@" || return 1
+		now=$(date +%s%3N)
+		[ $((now - start)) -ge "$timeout_ms" ] && return 0
+		sleep 0.2
+	done
+}
+
+# nat_sessions NS [ARGS]: natctl's sessions, as a JSON array.
+nat_sessions() {
+	local ns=$1; shift
+	natctl -n "$ns" -j session show "$@"
+}
+
+# session_count NS [ARGS]: how many sessions natctl lists.
+session_count() {
+	nat_sessions "$@" | jq length
+}
+
+# has_session NS JQ_FILTER: a session matches the jq select() filter.
+has_session() {
+	nat_sessions "$1" | jq -e "map(select($2)) | length > 0" >/dev/null
+}
+
+# no_session NS JQ_FILTER: no session matches.
+no_session() {
+	nat_sessions "$1" | jq -e "map(select($2)) | length == 0" >/dev/null
+}
+
+# counter_is NS NAME VALUE [NETWORK]: for busywait.
+counter_is() {
+	[ "$(counter "$1" "$2" "${4:-}")" = "$3" ]
+}
+
+# counter_above NS NAME VALUE [NETWORK]: the counter exceeds VALUE.
+counter_above() {
+	local v
+	v=$(counter "$1" "$2" "${4:-}")
+	[ -n "$v" ] && [ "$v" != null ] && [ "$v" -gt "$3" ]
+}
+
+# nft_packets NS FAMILY TABLE COUNTER: packets of a named nft counter.
+nft_packets() {
+	ip netns exec "$1" nft -j list counter "$2" "$3" "$4" |
+		jq -r '.nftables[] | select(.counter) | .counter.packets'
+}
+
+# server_watch NS: count, in NS's prerouting, packets from the NAT's
+# external address 203.0.113.1 (counter "nat"), from anywhere in
+# 198.18.0.0/15, i.e. untranslated (counter "leak"), and ICMP echo requests
+# from 203.0.113.1 (counter "echo").
+server_watch() {
+	ip netns exec "$1" nft -f - <<-'NFT'
+	table inet watch {
+		counter nat { }
+		counter leak { }
+		counter echo { }
+		chain pre {
+			type filter hook prerouting priority -300; policy accept;
+			ip saddr 203.0.113.1 counter name nat
+			ip saddr 198.18.0.0/15 counter name leak
+			ip saddr 203.0.113.1 icmp type echo-request counter name echo
+		}
+	}
+	NFT
+}
