@@ -315,6 +315,12 @@ void nl_report(const struct nlmsghdr *req, const struct nl_ack *ack)
 		snprintf(where, sizeof(where), " (missing attribute type %u%s)",
 			 mnl_attr_get_u32(ack->miss_type), nest);
 	}
+	/* An older module does not know the command at all. */
+	if (ack->error == -EOPNOTSUPP && !ack->msg && !where[0]) {
+		natctl_err("%s: this knat module does not have that command (an older module? see 'natctl info')",
+			   strerror(-ack->error));
+		return;
+	}
 	natctl_err("%s%s%s%s", strerror(-ack->error),
 		   ack->msg ? ": " : "", ack->msg ? ack->msg : "", where);
 }
