@@ -579,7 +579,7 @@ static void knat_flush_network(struct knat_net *kn, struct knat_network *n,
  * The counters of a network going away live on in the namespace's, so
  * that the totals never go backwards.
  */
-static void knat_stats_fold(struct knat_net *kn, struct knat_network *n)
+void knat_stats_fold(struct knat_net *kn, struct knat_network *n)
 {
 	u64 cnt[KNAT_CNT_MAX + 1] = {};
 	int i;

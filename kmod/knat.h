@@ -230,6 +230,7 @@ int knat_params_set_dev(struct knat_net *kn, struct knat_params *p,
 int knat_params_set_addrs(struct knat_net *kn, struct knat_params *p,
 			  const __be32 *addrs, unsigned int n);
 void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out);
+void knat_stats_fold(struct knat_net *kn, struct knat_network *n);
 int knat_notifiers_register(void);
 void knat_notifiers_unregister(void);
 

@@ -782,10 +782,16 @@ static int knat_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	if (info->attrs[KNAT_A_STATS_NETWORK]) {
 		n = knat_nl_network(kn, info, KNAT_A_STATS_NETWORK);
-		if (n)
+		if (n) {
+			/*
+			 * The namespace's totals never go backwards but for
+			 * a reset of them: the network's counts move there.
+			 */
+			knat_stats_fold(kn, n);
 			knat_stats_zero(n->stats);
-		else
+		} else {
 			err = -ENOENT;
+		}
 	} else {
 		list_for_each_entry(n, &kn->networks, list)
 			knat_stats_zero(n->stats);

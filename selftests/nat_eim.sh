@@ -37,8 +37,10 @@ for a in 2 3; do
 done
 tcp_peer_server "$SERVER" 8080
 
+# (timeout udp 1200: the sessions must outlive the test on a slow CPU)
 check "network add (ports 20000-30000)" natctl -n "$R" network add net0 \
-	internal 198.18.0.0/24 external dev ext0 ports 20000-30000
+	internal 198.18.0.0/24 external dev ext0 ports 20000-30000 \
+	timeout udp 1200
 
 # --- mapping ----------------------------------------------------------------
 
@@ -76,7 +78,7 @@ check_eq "TCP 26000 -> .3: same mapping" "$t2" "$t3"
 # --- filtering ----------------------------------------------------------------
 
 # From now on client1:25000 listens and logs what it gets.  Its sessions
-# (to .2:9000 and .3:9000) last 300 s.
+# (to .2:9000 and .3:9000) last 1200 s.
 udp_server "$CLIENT1" 0.0.0.0 25000 none "$LOG/client"
 
 # got TAG: the client's listener logged datagram TAG.

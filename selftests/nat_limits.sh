@@ -47,8 +47,10 @@ drops() {
 
 # --- max-sessions -----------------------------------------------------------
 
+# (timeout udp 1200: the sessions must outlive the test on a slow CPU)
 check "network add max-sessions 2" natctl -n "$R" network add net0 \
-	internal 198.18.0.0/24 external dev ext0 max-sessions 2
+	internal 198.18.0.0/24 external dev ext0 max-sessions 2 \
+	timeout udp 1200
 
 check_match "flow 1 works" '^203\.0\.113\.1:' "$(flow "$CLIENT1" 40001)"
 check_match "flow 2 works" '^203\.0\.113\.1:' "$(flow "$CLIENT1" 40002)"

@@ -7,7 +7,7 @@
 #   client2 198.18.0.6 ---/  ext0 203.0.113.1                 203.0.113.2
 #
 # with identical addresses and identical configuration (same network name,
-# same prefix, a single external port).  Traffic runs in both at the same
+# same prefix, a single external port; ICMP sessions that outlast the test).  Traffic runs in both at the same
 # time and works in both: each router hands out its one port 20000 (the
 # port maps of the namespaces are separate), each lists only its own
 # sessions and counts only its own packets; deleting A's network leaves B
@@ -30,37 +30,39 @@ for t in A B; do
 	done
 	udp_server "$SERVER" 203.0.113.2 9000 peer "$LOG/server$t"
 	check "$t: network add" natctl -n "$ROUTER" network add net0 \
-		internal 198.18.0.0/24 external dev ext0 ports 20000-20000
+		internal 198.18.0.0/24 external dev ext0 ports 20000-20000 \
+		timeout icmp 600
 done
 
 # A: one UDP flow (client1) and one ping (client2).  B: one UDP flow
 # (client2) and pings from both clients.  All at the same time.
+declare -A pid rc
 udp_client "$A_CLIENT1" -b 0.0.0.0:41000 -t 10 203.0.113.2:9000 \
 	>"$LOG/udpA" &
-ia=$!
+pid[udpA]=$!
 ip netns exec "$A_CLIENT2" ping -c 3 -i 0.3 -W 5 203.0.113.2 \
 	>/dev/null 2>&1 &
-pa=$!
+pid[pingA2]=$!
 udp_client "$B_CLIENT2" -b 0.0.0.0:42000 -t 10 203.0.113.2:9000 \
 	>"$LOG/udpB" &
-ib=$!
+pid[udpB]=$!
 ip netns exec "$B_CLIENT1" ping -c 3 -i 0.3 -W 5 203.0.113.2 \
 	>/dev/null 2>&1 &
-pb1=$!
+pid[pingB1]=$!
 ip netns exec "$B_CLIENT2" ping -c 3 -i 0.3 -W 5 203.0.113.2 \
 	>/dev/null 2>&1 &
-pb2=$!
-for p in ia pa ib pb1 pb2; do
-	wait "${!p}"
-	eval "rc_$p=\$?"
+pid[pingB2]=$!
+for p in "${!pid[@]}"; do
+	wait "${pid[$p]}"
+	rc[$p]=$?
 done
 
 check_eq "A: client1's UDP answered, from port 20000" \
-	"0 203.0.113.1:20000" "$rc_ia $(cat "$LOG/udpA")"
+	"0 203.0.113.1:20000" "${rc[udpA]} $(cat "$LOG/udpA")"
 check_eq "B: client2's UDP answered, from port 20000" \
-	"0 203.0.113.1:20000" "$rc_ib $(cat "$LOG/udpB")"
-check_eq "A: client2's ping answered" 0 "$rc_pa"
-check_eq "B: both pings answered" "0 0" "$rc_pb1 $rc_pb2"
+	"0 203.0.113.1:20000" "${rc[udpB]} $(cat "$LOG/udpB")"
+check_eq "A: client2's ping answered" 0 "${rc[pingA2]}"
+check_eq "B: both pings answered" "0 0" "${rc[pingB1]} ${rc[pingB2]}"
 for t in A B; do
 	check_eq "$t's server got one datagram, from 203.0.113.1:20000" \
 		203.0.113.1:20000 "$(awk '{ print $1 }' "$LOG/server$t" |
