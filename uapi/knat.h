@@ -87,6 +87,11 @@
  *     KNAT_A_NETWORK_HOST_MAX_SESSIONS NLA_U32   per internal host,
  *                                                0 = no limit (default)
  *     KNAT_A_NETWORK_UDP_INBOUND_REFRESH NLA_U8  0 (default) or 1
+ *     KNAT_A_NETWORK_HAIRPIN     NLA_U8          1 (default) or 0: an
+ *                                                internal host reaching an
+ *                                                external address and a
+ *                                                mapped port is translated
+ *                                                both ways (see Hairpinning)
  *     KNAT_A_NETWORK_TIMEOUT_TCP_EST,
  *     KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
  *     KNAT_A_NETWORK_TIMEOUT_UDP,
@@ -177,7 +182,8 @@
  * KNAT_CMD_STATS_RESET [admin]
  *   Set the counters (not the gauges SESSIONS_ACTIVE, BYTES_IN_USE) of
  *   network KNAT_A_STATS_NETWORK, or without it of every network and of
- *   the namespace, to zero.
+ *   the namespace, to zero.  Resetting one network leaves the namespace's
+ *   record as it was: the network's counts move into it.
  *
  * KNAT_CMD_CONFIG_APPLY [admin]
  *   Apply many changes as one transaction: either all of them take effect,
@@ -191,16 +197,107 @@
  *                                                64 KiB of them (a nest's
  *                                                length is 16 bits): about
  *                                                a thousand networks
+ *     KNAT_A_CONFIG_OP           NLA_NESTED      repeated at the top level:
+ *                                                more changes, after those
+ *                                                of KNAT_A_CONFIG_OPS, in
+ *                                                order; no size limit but
+ *                                                the message's
+ *                                                (KNAT_FEATURE_MAPS)
  *   KNAT_A_CONFIG_OP (NLA_NESTED, enum knat_op_attr):
  *     KNAT_A_OP_CMD              NLA_U8          KNAT_CMD_NETWORK_NEW,
- *                                                _SET or _DEL
+ *                                                _SET, _DEL, KNAT_CMD_MAP_NEW
+ *                                                or _DEL
  *     KNAT_A_OP_ATTRS            NLA_NESTED      that command's attributes
  *   A network deleted (or flushed) and created again in one transaction
  *   with the same internal prefix is the same network: it keeps its
  *   sessions (but those on external addresses it no longer has) and its
  *   counters.  On failure the extack names the reason, and its offending
  *   attribute points into the failed KNAT_A_CONFIG_OP.
- *   KNAT_CMD_NETWORK_NEW, _SET and _DEL are transactions of one change.
+ *   A network's mappings go with it when it is deleted; one created again
+ *   alike keeps those of its mappings that are added again alike, with
+ *   their sessions and counters.
+ *   KNAT_CMD_NETWORK_NEW, _SET, _DEL, KNAT_CMD_MAP_NEW and _DEL are
+ *   transactions of one change.
+ *
+ * KNAT_CMD_MAP_NEW [admin]
+ *   A static mapping of network KNAT_A_MAP_NETWORK (enum knat_map_attr):
+ *     KNAT_A_MAP_NETWORK         NLA_NUL_STRING  required
+ *     KNAT_A_MAP_PROTO           NLA_U8          required: IPPROTO_TCP or
+ *                                                IPPROTO_UDP for a port
+ *                                                mapping, 0 for a 1:1
+ *                                                mapping of every protocol
+ *     KNAT_A_MAP_EXT_ADDR        NLA_BE32        the external address;
+ *                                                required for 1:1, else
+ *                                                optional: without it, the
+ *                                                network's first external
+ *                                                address (followed when it
+ *                                                changes)
+ *     KNAT_A_MAP_EXT_PORT_MIN,
+ *     KNAT_A_MAP_EXT_PORT_MAX    NLA_U16         port mappings: the external
+ *                                                ports, 1 to 65535; MIN
+ *                                                required, MAX defaults to
+ *                                                MIN
+ *     KNAT_A_MAP_INT_ADDR        NLA_BE32        required, inside the
+ *                                                network's prefix
+ *     KNAT_A_MAP_INT_PORT_MIN,
+ *     KNAT_A_MAP_INT_PORT_MAX    NLA_U16         port mappings: the internal
+ *                                                ports; without them the
+ *                                                external ones; MIN alone
+ *                                                is one port that the whole
+ *                                                external range goes to;
+ *                                                both: a range as long as
+ *                                                the external one, port
+ *                                                for port
+ *     KNAT_A_MAP_REM_PREFIX      NLA_BE32        port mappings, optional:
+ *     KNAT_A_MAP_REM_PREFIX_LEN  NLA_U8          only remote hosts in this
+ *                                                prefix (0 to 32, no host
+ *                                                bits) may use the mapping
+ *   A port mapping lets new inbound TCP or UDP flows to its external ports
+ *   in, whatever the network's filtering, each with a session (replies go
+ *   back out through it).  Its ports are never handed out to dynamic
+ *   flows; a dynamic mapping that holds one of them when the mapping is
+ *   added keeps it until its last session ends, and the static mapping
+ *   takes effect for that port then.  A 1:1 mapping translates every
+ *   packet (every protocol, ports unchanged, no sessions) between its two
+ *   addresses; the internal host's outbound flows use its external
+ *   address.  Refused with -EEXIST when an external port (or, for 1:1,
+ *   the external or internal address) is another mapping's (the extack
+ *   names it); -EINVAL for an internal address outside the prefix,
+ *   ranges of unequal length, a 1:1 external address that is a network's
+ *   external address or a port mapping's, or ports on a 1:1 mapping;
+ *   -ENOENT for an unknown network.
+ *
+ * KNAT_CMD_MAP_DEL [admin]
+ *   KNAT_A_MAP_NETWORK, KNAT_A_MAP_PROTO, KNAT_A_MAP_EXT_ADDR (as given to
+ *   MAP_NEW, absent when it was) and, for port mappings,
+ *   KNAT_A_MAP_EXT_PORT_MIN (and, if given, _MAX, which must then match)
+ *   name the mapping.  Its sessions end.  -ENOENT when there is none.
+ *
+ * KNAT_CMD_MAP_GET (dump only)
+ *   Optionally KNAT_A_MAP_NETWORK: only that network's (-ENOENT if it does
+ *   not exist).  One message per mapping with the attributes of MAP_NEW as
+ *   given (EXT_PORT_MAX, INT_PORT_MIN and _MAX always, for port mappings)
+ *   and
+ *     KNAT_A_MAP_EXT_ADDR_NOW    NLA_BE32        the external address in
+ *                                                use (absent when the
+ *                                                network has none)
+ *     KNAT_A_MAP_PACKETS         NLA_U64         packets translated through
+ *                                                it, both ways
+ *     KNAT_A_MAP_SESSIONS        NLA_U64         sessions it created (port
+ *                                                mappings)
+ *
+ * Hairpinning and host loopback
+ * -----------------------------
+ *
+ * A packet from an internal host to an external address and a mapped port
+ * (a static mapping, or a dynamic one that the target's filtering lets
+ * this flow into) is translated at once both ways (RFC 4787 REQ-9, RFC
+ * 5382 REQ-8, RFC 5508 REQ-7): the target sees it come from the client's
+ * external address and port.  KNAT_A_NETWORK_HAIRPIN 0 turns this off for
+ * clients of that network.  A process of the NAT host itself that connects
+ * to an external address and a mapped port reaches the target likewise,
+ * from its own address and port (host loopback).  Counted in
+ * KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.
  *
  * Events
  * ------
@@ -211,6 +308,8 @@
  *   .cmd = KNAT_CMD_NETWORK_NEW, _SET, _DEL   a network was created,
  *                                            changed, deleted; attributes
  *                                            as KNAT_CMD_NETWORK_GET
+ *   .cmd = KNAT_CMD_MAP_NEW, _DEL            a mapping was added, deleted;
+ *                                            attributes as KNAT_CMD_MAP_GET
  *   .cmd = KNAT_CMD_SESSION_NEW              a session was created
  *   .cmd = KNAT_CMD_SESSION_DEL              a session ended; attributes
  *                                            as KNAT_CMD_SESSION_GET and
@@ -245,6 +344,9 @@ enum knat_cmd {
 	KNAT_CMD_CONFIG_APPLY,
 	KNAT_CMD_SESSION_NEW,		/* events only */
 	KNAT_CMD_SESSION_DEL,		/* events only */
+	KNAT_CMD_MAP_NEW,
+	KNAT_CMD_MAP_DEL,
+	KNAT_CMD_MAP_GET,
 
 	__KNAT_CMD_MAX,
 };
@@ -274,6 +376,9 @@ enum knat_info_attr {
 						 * CONFIG_APPLY, events,
 						 * session filters
 						 */
+#define KNAT_FEATURE_MAPS	_BITULL(3)	/* MAP_*, HAIRPIN, top-level
+						 * KNAT_A_CONFIG_OP
+						 */
 
 #define KNAT_MCGRP_EVENTS	"events"
 
@@ -299,6 +404,7 @@ enum knat_network_attr {
 	KNAT_A_NETWORK_TIMEOUT_UDP,
 	KNAT_A_NETWORK_TIMEOUT_ICMP,
 	KNAT_A_NETWORK_SESSIONS,
+	KNAT_A_NETWORK_HAIRPIN,
 
 	__KNAT_A_NETWORK_MAX,
 };
@@ -378,6 +484,28 @@ enum knat_session_reason {
 
 #define KNAT_REASON_MAX (__KNAT_REASON_MAX - 1)
 
+enum knat_map_attr {
+	KNAT_A_MAP_UNSPEC,
+	KNAT_A_MAP_NETWORK,
+	KNAT_A_MAP_PROTO,
+	KNAT_A_MAP_EXT_ADDR,
+	KNAT_A_MAP_EXT_PORT_MIN,
+	KNAT_A_MAP_EXT_PORT_MAX,
+	KNAT_A_MAP_INT_ADDR,
+	KNAT_A_MAP_INT_PORT_MIN,
+	KNAT_A_MAP_INT_PORT_MAX,
+	KNAT_A_MAP_REM_PREFIX,
+	KNAT_A_MAP_REM_PREFIX_LEN,
+	KNAT_A_MAP_EXT_ADDR_NOW,
+	KNAT_A_MAP_PACKETS,
+	KNAT_A_MAP_SESSIONS,
+	KNAT_A_MAP_PAD,
+
+	__KNAT_A_MAP_MAX,
+};
+
+#define KNAT_A_MAP_MAX (__KNAT_A_MAP_MAX - 1)
+
 enum knat_stats_attr {
 	KNAT_A_STATS_UNSPEC,
 	KNAT_A_STATS_NETWORK,
@@ -405,6 +533,12 @@ enum knat_counter {
 	KNAT_CNT_ICMP_ERRORS_TRANSLATED,
 	KNAT_CNT_BYTES_IN_USE,		/* a gauge: session and mapping memory */
 	KNAT_CNT_DROP_NOMEM,		/* new flow, out of memory */
+	KNAT_CNT_HAIRPINNED,		/* inside to inside, through the
+					 * external address
+					 */
+	KNAT_CNT_LOOPBACK,		/* the host to inside, through the
+					 * external address, and back
+					 */
 
 	__KNAT_CNT_MAX,
 };
