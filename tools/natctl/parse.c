@@ -57,6 +57,8 @@ static const struct keyword counter[] = {
 	{ "icmp_errors_translated",	KNAT_CNT_ICMP_ERRORS_TRANSLATED },
 	{ "bytes_in_use",		KNAT_CNT_BYTES_IN_USE },
 	{ "drop_nomem",			KNAT_CNT_DROP_NOMEM },
+	{ "hairpinned",			KNAT_CNT_HAIRPINNED },
+	{ "loopback",			KNAT_CNT_LOOPBACK },
 };
 
 const struct keyword_table kw_on_off = KEYWORDS(on_off);

@@ -56,6 +56,10 @@ static const struct {
 		.gauge = true },
 	[KNAT_CNT_DROP_NOMEM] = {
 		.help = "New flows dropped: out of memory." },
+	[KNAT_CNT_HAIRPINNED] = {
+		.help = "Packets from inside to a mapping on an external address, translated both ways (hairpinning)." },
+	[KNAT_CNT_LOOPBACK] = {
+		.help = "Packets between the host itself and an internal host through a mapping (host loopback)." },
 };
 
 static const struct keyword stats_formats[] = {
