@@ -1578,7 +1578,8 @@ TEST_F(knat, apply_last_op_fails)
 	a.attrs = nest_start(a.m, KNAT_A_OP_ATTRS);
 	nla_put_string(a.m, KNAT_A_NETWORK_NAME, BASE_NAME);
 	end = op_end(&a);
-	rejected(_metadata, c, apply_end(&a), ERANGE, "integer out of range",
+	rejected(_metadata, c, apply_end(&a), ERANGE,
+		 "not a configuration change (NETWORK_NEW, _SET, _DEL, MAP_NEW, _DEL)",
 		 self->before, &r);
 	expect_in_op(_metadata, &r, a.op_start, end);
 	EXPECT_EQ(off, r.offs);
