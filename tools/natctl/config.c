@@ -340,28 +340,7 @@ static const struct save_timeout save_timeouts[] = {
 
 struct save {
 	FILE *fp;		/* the file, in memory until complete */
-	const char *version;
-	char version_buf[32];
 };
-
-static const struct nl_policy save_info_policy[KNAT_A_INFO_MAX + 1] = {
-	[KNAT_A_INFO_VERSION]	= { .type = MNL_TYPE_NUL_STRING, .len = 31 },
-};
-
-static int save_info_reply(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[KNAT_A_INFO_MAX + 1];
-	struct save *s = data;
-	int ret;
-
-	ret = nl_parse(nlh, save_info_policy, KNAT_A_INFO_MAX, tb);
-	if (!ret && tb[KNAT_A_INFO_VERSION]) {
-		snprintf(s->version_buf, sizeof(s->version_buf), "%s",
-			 mnl_attr_get_str(tb[KNAT_A_INFO_VERSION]));
-		s->version = s->version_buf;
-	}
-	return ret;
-}
 
 /* Names the kernel takes but a file cannot hold: blanks, quotes, '#'. */
 static bool save_ifname_bad(const char *s)
@@ -511,7 +490,8 @@ static void save_usage(FILE *fp)
 
 int cmd_save(struct ctx *ctx, int argc, char **argv)
 {
-	struct save s = { .version = "unknown" };
+	const struct natctl_info *info;
+	struct save s = { 0 };
 	struct nlmsghdr *nlh;
 	char *buf = NULL;
 	size_t len = 0;
@@ -539,11 +519,11 @@ int cmd_save(struct ctx *ctx, int argc, char **argv)
 		return ret;
 	}
 
-	nlh = nl_req_start(nl, KNAT_CMD_GET_INFO, 0);
-	ret = nl_req_send(nl, nlh, save_info_reply, &s);
+	ret = natctl_info(ctx, &info);
 	if (ret)
 		goto out;
-	fprintf(s.fp, "# natctl save, knat %s\nflush\n", s.version);
+	fprintf(s.fp, "# natctl save, knat %s\nflush\n",
+		*info->version ? info->version : "unknown");
 	nlh = nl_req_start(nl, KNAT_CMD_NETWORK_GET, NLM_F_DUMP);
 	ret = nl_req_send(nl, nlh, save_network, &s);
 out:
