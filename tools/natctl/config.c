@@ -40,6 +40,8 @@ struct config_op {
 	uint32_t start;		/* its KNAT_A_CONFIG_OP, from the nlmsghdr */
 	uint32_t end;
 	unsigned int line;
+	uint8_t cmd;		/* KNAT_CMD_* */
+	uint64_t features;	/* KNAT_FEATURE_* it needs beyond networks */
 };
 
 struct config {
@@ -132,6 +134,7 @@ static int config_network(struct config *c, int argc, char **argv,
 {
 	struct nlattr *op, *attrs;
 	struct config_op *ops;
+	uint64_t features;
 	uint8_t cmd = 0;
 	size_t i;
 	int ret;
@@ -161,7 +164,7 @@ static int config_network(struct config *c, int argc, char **argv,
 	op = mnl_attr_nest_start(c->nlh, KNAT_A_CONFIG_OP);
 	mnl_attr_put_u8(c->nlh, KNAT_A_OP_CMD, cmd);
 	attrs = mnl_attr_nest_start(c->nlh, KNAT_A_OP_ATTRS);
-	ret = network_parse_args(cmd, argc - 1, argv + 1, c->nlh);
+	ret = network_parse_args(cmd, argc - 1, argv + 1, c->nlh, &features);
 	if (ret)
 		return ret;
 	mnl_attr_nest_end(c->nlh, attrs);
@@ -174,6 +177,8 @@ static int config_network(struct config *c, int argc, char **argv,
 		.start = config_offset(c, op),
 		.end = c->nlh->nlmsg_len,
 		.line = line,
+		.cmd = cmd,
+		.features = features,
 	};
 	return 0;
 }
@@ -275,6 +280,37 @@ static void config_report(const struct config *c, const struct nl_ack *ack)
 			   msg ? msg : "");
 }
 
+/*
+ * Fails, naming the line, when a change needs what the module does not
+ * have: an older module would refuse it less clearly.
+ */
+static int config_check_features(struct ctx *ctx, const struct config *c)
+{
+	const struct natctl_info *info;
+	char where[4096 + 16];
+	uint64_t missing;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->n_ops; i++) {
+		if (!c->op[i].features)
+			continue;
+		ret = natctl_info(ctx, &info);
+		if (ret)
+			return ret;
+		missing = c->op[i].features & ~info->features;
+		if (!missing)
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", c->name,
+			 c->op[i].line);
+		natctl_set_where(where);
+		natctl_lacks(missing, "hairpin setting");
+		natctl_set_where(NULL);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int natctl_file(struct ctx *ctx, const char *path)
 {
 	struct config c = { .name = path };
@@ -308,6 +344,8 @@ int natctl_file(struct ctx *ctx, const char *path)
 		mnl_attr_nest_end(c.nlh, c.ops);
 
 	ret = natctl_nl(ctx, &nl);
+	if (!ret)
+		ret = config_check_features(ctx, &c);
 	if (ret)
 		goto out;
 	ret = nl_req_exchange(nl, c.nlh, NULL, NULL, &ack);
@@ -445,6 +483,9 @@ static int save_network(const struct nlmsghdr *nlh, void *data)
 	attr = tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH];
 	if (attr && mnl_attr_get_u8(attr))
 		fputs(" udp-inbound-refresh on", fp);
+	attr = tb[KNAT_A_NETWORK_HAIRPIN];
+	if (attr && !mnl_attr_get_u8(attr))
+		fputs(" hairpin off", fp);
 
 	for (i = 0; i < ARRAY_SIZE(save_timeouts); i++) {
 		attr = tb[save_timeouts[i].attr];
