@@ -92,6 +92,7 @@ void natctl_lacks(uint64_t features, const char *what);
 
 int cmd_info(struct ctx *ctx, int argc, char **argv);
 int cmd_network(struct ctx *ctx, int argc, char **argv);
+int cmd_map(struct ctx *ctx, int argc, char **argv);
 int cmd_session(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
 int cmd_lookup(struct ctx *ctx, int argc, char **argv);
