@@ -1647,14 +1647,14 @@ TEST_F(knat, apply_last_op_fails)
 	EXPECT_EQ(off, r.offs);
 	expect_absent(_metadata, c);
 
-	/* 10. KNAT_A_CONFIG_OP outside OPS */
+	/* 10. a KNAT_A_CONFIG_OP at the top level that is not a nest */
 	apply_begin(c, &a, false);
 	apply_good_ops(&a);
 	apply_end(&a);
 	off = tail_off(a.m);
 	nla_put_u32(a.m, KNAT_A_CONFIG_OP, 0);
-	rejected(_metadata, c, a.m, EINVAL,
-		 "Attribute failed policy validation", self->before, &r);
+	rejected(_metadata, c, a.m, EINVAL, "NLA_F_NESTED is missing",
+		 self->before, &r);
 	EXPECT_EQ(off, r.offs);
 	expect_absent(_metadata, c);
 
