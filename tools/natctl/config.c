@@ -34,8 +34,10 @@
 /* KNAT_A_CONFIG_OPS is one attribute: its length is a u16. */
 #define CONFIG_OPS_MAX		UINT16_MAX
 
-#define CONFIG_ARGS_MAX		(NETWORK_ARGS_MAX > MAP_ARGS_MAX ? \
-				 NETWORK_ARGS_MAX : MAP_ARGS_MAX)
+/* The attributes of the longest command: a network's. */
+#define CONFIG_ARGS_MAX		NETWORK_ARGS_MAX
+_Static_assert(MAP_ARGS_MAX <= CONFIG_ARGS_MAX,
+	       "a mapping's attributes fit where a network's do");
 
 /* One KNAT_A_CONFIG_OP: its nest, KNAT_A_OP_CMD, KNAT_A_OP_ATTRS. */
 #define CONFIG_OP_MAX		(3 * MNL_ATTR_HDRLEN + MNL_ALIGN(1) + \
