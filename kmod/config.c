@@ -572,16 +572,16 @@ static int knat_check_map(struct knat_txn *t, struct knat_stage *self,
 
 			if (!m->proto && !x->proto && x->ext_addr == ma) {
 				NL_SET_ERR_MSG_FMT(extack,
-						   "%pI4 is mapped 1:1 already, to %pI4 (network %s)",
-						   &ma, &x->int_addr, o->name);
+						   "%pI4 is mapped 1:1 already (%s: to %pI4)",
+						   &ma, o->name, &x->int_addr);
 				return -EEXIST;
 			}
 			if (!m->proto && !x->proto &&
 			    x->int_addr == m->int_addr) {
 				NL_SET_ERR_MSG_FMT(extack,
-						   "%pI4 has a 1:1 mapping already, from %pI4 (network %s)",
-						   &m->int_addr, &x->ext_addr,
-						   o->name);
+						   "%pI4 is mapped 1:1 already (%s: from %pI4)",
+						   &m->int_addr, o->name,
+						   &x->ext_addr);
 				return -EEXIST;
 			}
 			if (!ma || xa != ma || (!m->proto && !x->proto))
@@ -595,9 +595,9 @@ static int knat_check_map(struct knat_txn *t, struct knat_stage *self,
 			if (m->proto == x->proto && m->ext_min <= x->ext_max &&
 			    x->ext_min <= m->ext_max) {
 				NL_SET_ERR_MSG_FMT(extack,
-						   "port %u of %pI4 is mapped already: network %s, %s %pI4:%u-%u",
+						   "port %u is mapped already (%s: %s %pI4:%u-%u)",
 						   max(m->ext_min, x->ext_min),
-						   &ma, o->name,
+						   o->name,
 						   knat_proto_name(x->proto),
 						   &xa, x->ext_min, x->ext_max);
 				return -EEXIST;
@@ -650,7 +650,7 @@ static int knat_parse_map(struct knat_txn *t, const struct knat_network *n,
 	m->int_addr = nla_get_in_addr(tb[KNAT_A_MAP_INT_ADDR]);
 	if (!knat_prefix_contains(n->prefix, n->mask, m->int_addr)) {
 		NL_SET_ERR_MSG_FMT(extack,
-				   "%pI4 is outside the prefix of network %s (%pI4/%u)",
+				   "%pI4 is outside %s's prefix %pI4/%u",
 				   &m->int_addr, n->name, &n->prefix, n->plen);
 		NL_SET_BAD_ATTR(extack, tb[KNAT_A_MAP_INT_ADDR]);
 		return -EINVAL;
