@@ -323,7 +323,7 @@ refused "port 0" 2 . map add net0 tcp 0 to 198.18.0.2
 refused "port 65536" 2 . map add net0 tcp 65536 to 198.18.0.2
 refused "internal port 65536" 2 . map add net0 tcp 8090 to 198.18.0.2:65536
 refused "a range reversed" 2 . map add net0 udp 5010-5005 to 198.18.0.2
-refused "ranges of unequal length" '1|2' . \
+refused "ranges of unequal length" 2 . \
 	map add net0 udp 5010-5012 to 198.18.0.2:6010-6011
 refused "an internal address outside the prefix" 1 . \
 	map add net0 tcp 8090 to 198.19.0.2:80
@@ -338,7 +338,7 @@ refused "ports on a 1:1 mapping (internal)" 2 . \
 	map add net0 ip 203.0.113.60 to 198.18.0.2:80
 refused "ports on a 1:1 mapping (external)" 2 . \
 	map add net0 ip 203.0.113.60:80 to 198.18.0.2
-refused "a remote prefix with host bits" '1|2' . \
+refused "a remote prefix with host bits" 2 . \
 	map add net0 tcp 8090 to 198.18.0.2 remote 203.0.113.2/24
 refused "a remote prefix of length 33" 2 . \
 	map add net0 tcp 8090 to 198.18.0.2 remote 203.0.113.2/33
