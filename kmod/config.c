@@ -20,6 +20,7 @@
 #include <linux/ctype.h>
 #include <linux/inetdevice.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netlink.h>
 
@@ -32,7 +33,8 @@ struct knat_stage {
 	struct knat_params *p;		/* staged settings (owned), or NULL */
 	bool is_new;
 	bool deleted;
-	bool changed;
+	bool changed;			/* settings other than mappings */
+	bool maps_changed;
 };
 
 struct knat_txn {
@@ -223,6 +225,8 @@ static int knat_parse_params(struct knat_net *kn, struct knat_params *p,
 	if (tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH])
 		p->udp_inbound_refresh =
 			nla_get_u8(tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH]);
+	if (tb[KNAT_A_NETWORK_HAIRPIN])
+		p->hairpin = nla_get_u8(tb[KNAT_A_NETWORK_HAIRPIN]);
 	for (i = 0; i < KNAT_TO_MAX; i++) {
 		if (tb[knat_timeout_attr[i]]) {
 			p->timeout_s[i] = nla_get_u32(tb[knat_timeout_attr[i]]);
@@ -284,6 +288,20 @@ static int knat_check_conflicts(struct knat_txn *t, struct knat_stage *self,
 			}
 		}
 		op = knat_stage_params(t, st);
+		for (i = 0; i < p->n_addrs; i++) {
+			unsigned int j;
+
+			for (j = 0; j < op->n_maps; j++) {
+				if (!op->maps[j]->proto &&
+				    op->maps[j]->ext_addr == p->addrs[i]->addr) {
+					NL_SET_ERR_MSG_FMT(extack,
+							   "%pI4 is mapped 1:1 by network %s",
+							   &p->addrs[i]->addr,
+							   o->name);
+					return -EINVAL;
+				}
+			}
+		}
 		for (i = 0; i < op->n_addrs; i++) {
 			if (knat_prefix_contains(n->prefix, n->mask,
 						 op->addrs[i]->addr)) {
@@ -312,6 +330,14 @@ static int knat_stage_set(struct knat_txn *t, struct knat_stage *st,
 	st->p = p;
 	st->changed = true;
 	return 0;
+}
+
+/* Give stage @st the settings @p, which differ only in mappings. */
+static void knat_stage_set_maps(struct knat_stage *st, struct knat_params *p)
+{
+	knat_params_free(st->p);
+	st->p = p;
+	st->maps_changed = true;
 }
 
 /* ---- the changes ---- */
@@ -464,9 +490,373 @@ static int knat_txn_network_del(struct knat_txn *t, const struct nlattr *nest,
 	return 0;
 }
 
+/* ---- static mappings ---- */
+
+__be32 knat_smap_ext_addr(const struct knat_smap *m,
+			  const struct knat_params *p)
+{
+	if (m->ext_addr)
+		return m->ext_addr;
+	return p->n_addrs ? p->addrs[0]->addr : 0;
+}
+
+/* The mapping MAP_DEL names: same protocol, address and first port. */
+static bool knat_smap_same_key(const struct knat_smap *a,
+			       const struct knat_smap *b)
+{
+	return a->proto == b->proto && a->ext_addr == b->ext_addr &&
+	       (!a->proto || a->ext_min == b->ext_min);
+}
+
+static bool knat_smap_alike(const struct knat_smap *a,
+			    const struct knat_smap *b)
+{
+	return knat_smap_same_key(a, b) && a->ext_max == b->ext_max &&
+	       a->int_addr == b->int_addr && a->int_min == b->int_min &&
+	       a->int_max == b->int_max && a->rem_prefix == b->rem_prefix &&
+	       a->rem_plen == b->rem_plen;
+}
+
+static bool knat_unicast(__be32 addr)
+{
+	return !(ipv4_is_zeronet(addr) || ipv4_is_loopback(addr) ||
+		 ipv4_is_multicast(addr) || ipv4_is_lbcast(addr));
+}
+
+static const char *knat_proto_name(u8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" :
+	       "ip";
+}
+
 /*
- * One change: @cmd (KNAT_CMD_NETWORK_NEW, _SET or _DEL) with attributes
- * @tb, parsed from @nest (NULL for a top-level request).
+ * Refuse mapping @m of stage @self (settings @p) when it collides with
+ * another mapping of any staged network, or with an address it must not
+ * use.
+ */
+static int knat_check_map(struct knat_txn *t, struct knat_stage *self,
+			  const struct knat_params *p,
+			  const struct knat_smap *m)
+{
+	struct netlink_ext_ack *extack = t->extack;
+	__be32 ma = knat_smap_ext_addr(m, p);
+	struct knat_stage *st;
+	unsigned int i;
+
+	list_for_each_entry(st, &t->stages, list) {
+		const struct knat_params *op;
+		const struct knat_network *o = st->n;
+
+		if (st->deleted)
+			continue;
+		op = st == self ? p : knat_stage_params(t, st);
+		if (ma && knat_prefix_contains(o->prefix, o->mask, ma)) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "%pI4 is inside the internal prefix of network %s",
+					   &ma, o->name);
+			return -EINVAL;
+		}
+		if (!m->proto) {
+			for (i = 0; i < op->n_addrs; i++) {
+				if (op->addrs[i]->addr == ma) {
+					NL_SET_ERR_MSG_FMT(extack,
+							   "%pI4 is an external address of network %s",
+							   &ma, o->name);
+					return -EINVAL;
+				}
+			}
+		}
+		for (i = 0; i < op->n_maps; i++) {
+			const struct knat_smap *x = op->maps[i];
+			__be32 xa = knat_smap_ext_addr(x, op);
+
+			if (!m->proto && !x->proto && x->ext_addr == ma) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "%pI4 is mapped 1:1 already, to %pI4 (network %s)",
+						   &ma, &x->int_addr, o->name);
+				return -EEXIST;
+			}
+			if (!m->proto && !x->proto &&
+			    x->int_addr == m->int_addr) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "%pI4 has a 1:1 mapping already, from %pI4 (network %s)",
+						   &m->int_addr, &x->ext_addr,
+						   o->name);
+				return -EEXIST;
+			}
+			if (!ma || xa != ma || (!m->proto && !x->proto))
+				continue;
+			if (!m->proto || !x->proto) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "%pI4 has both a 1:1 and a port mapping (network %s)",
+						   &ma, o->name);
+				return -EINVAL;
+			}
+			if (m->proto == x->proto && m->ext_min <= x->ext_max &&
+			    x->ext_min <= m->ext_max) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "port %u of %pI4 is mapped already: network %s, %s %pI4:%u-%u",
+						   max(m->ext_min, x->ext_min),
+						   &ma, o->name,
+						   knat_proto_name(x->proto),
+						   &xa, x->ext_min, x->ext_max);
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The stage of the network a MAP_NEW or MAP_DEL names. */
+static struct knat_stage *knat_txn_map_stage(struct knat_txn *t,
+					     const struct nlattr *nest,
+					     struct nlattr **tb)
+{
+	struct knat_stage *st;
+
+	if (NL_REQ_ATTR_CHECK(t->extack, nest, tb, KNAT_A_MAP_NETWORK) ||
+	    NL_REQ_ATTR_CHECK(t->extack, nest, tb, KNAT_A_MAP_PROTO))
+		return ERR_PTR(-EINVAL);
+	st = knat_stage_find(t, nla_data(tb[KNAT_A_MAP_NETWORK]), false);
+	if (!st) {
+		NL_SET_ERR_MSG_ATTR(t->extack, tb[KNAT_A_MAP_NETWORK],
+				    "no such network");
+		return ERR_PTR(-ENOENT);
+	}
+	return st;
+}
+
+/* Fill @m from a MAP_NEW's attributes and check it alone. */
+static int knat_parse_map(struct knat_txn *t, const struct knat_network *n,
+			  const struct nlattr *nest, struct nlattr **tb,
+			  struct knat_smap *m)
+{
+	static const u16 port_attrs[] = {
+		KNAT_A_MAP_EXT_PORT_MIN, KNAT_A_MAP_EXT_PORT_MAX,
+		KNAT_A_MAP_INT_PORT_MIN, KNAT_A_MAP_INT_PORT_MAX,
+		KNAT_A_MAP_REM_PREFIX, KNAT_A_MAP_REM_PREFIX_LEN,
+	};
+	struct netlink_ext_ack *extack = t->extack;
+	unsigned int i;
+
+	m->proto = nla_get_u8(tb[KNAT_A_MAP_PROTO]);
+	if (m->proto && m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_PROTO],
+				    "protocol must be TCP, UDP or 0 (1:1)");
+		return -EINVAL;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KNAT_A_MAP_INT_ADDR))
+		return -EINVAL;
+	m->int_addr = nla_get_in_addr(tb[KNAT_A_MAP_INT_ADDR]);
+	if (!knat_prefix_contains(n->prefix, n->mask, m->int_addr)) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "%pI4 is outside the prefix of network %s (%pI4/%u)",
+				   &m->int_addr, n->name, &n->prefix, n->plen);
+		NL_SET_BAD_ATTR(extack, tb[KNAT_A_MAP_INT_ADDR]);
+		return -EINVAL;
+	}
+	if (tb[KNAT_A_MAP_EXT_ADDR]) {
+		m->ext_addr = nla_get_in_addr(tb[KNAT_A_MAP_EXT_ADDR]);
+		if (!knat_unicast(m->ext_addr)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_EXT_ADDR],
+					    "not a unicast address");
+			return -EINVAL;
+		}
+	}
+
+	if (!m->proto) {
+		if (NL_REQ_ATTR_CHECK(extack, nest, tb, KNAT_A_MAP_EXT_ADDR))
+			return -EINVAL;
+		for (i = 0; i < ARRAY_SIZE(port_attrs); i++) {
+			if (tb[port_attrs[i]]) {
+				NL_SET_ERR_MSG_ATTR(extack, tb[port_attrs[i]],
+						    "a 1:1 mapping has no ports or remote prefix");
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
+
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KNAT_A_MAP_EXT_PORT_MIN))
+		return -EINVAL;
+	m->ext_min = nla_get_u16(tb[KNAT_A_MAP_EXT_PORT_MIN]);
+	m->ext_max = tb[KNAT_A_MAP_EXT_PORT_MAX] ?
+		     nla_get_u16(tb[KNAT_A_MAP_EXT_PORT_MAX]) : m->ext_min;
+	if (m->ext_min > m->ext_max) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_EXT_PORT_MAX],
+				    "external port range must be minimum first");
+		return -EINVAL;
+	}
+	if (tb[KNAT_A_MAP_INT_PORT_MAX] && !tb[KNAT_A_MAP_INT_PORT_MIN]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_INT_PORT_MAX],
+				    "internal port range needs its minimum");
+		return -EINVAL;
+	}
+	if (!tb[KNAT_A_MAP_INT_PORT_MIN]) {
+		m->int_min = m->ext_min;
+		m->int_max = m->ext_max;
+	} else {
+		m->int_min = nla_get_u16(tb[KNAT_A_MAP_INT_PORT_MIN]);
+		m->int_max = tb[KNAT_A_MAP_INT_PORT_MAX] ?
+			     nla_get_u16(tb[KNAT_A_MAP_INT_PORT_MAX]) :
+			     m->int_min;
+		if (m->int_min > m->int_max) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_INT_PORT_MAX],
+					    "internal port range must be minimum first");
+			return -EINVAL;
+		}
+		if (m->int_min != m->int_max &&
+		    m->int_max - m->int_min != m->ext_max - m->ext_min) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_INT_PORT_MAX],
+					    "internal and external port ranges differ in length");
+			return -EINVAL;
+		}
+	}
+
+	if (!tb[KNAT_A_MAP_REM_PREFIX] != !tb[KNAT_A_MAP_REM_PREFIX_LEN]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_REM_PREFIX] ?:
+				    tb[KNAT_A_MAP_REM_PREFIX_LEN],
+				    "remote prefix needs its address and length");
+		return -EINVAL;
+	}
+	if (tb[KNAT_A_MAP_REM_PREFIX]) {
+		m->rem_prefix = nla_get_in_addr(tb[KNAT_A_MAP_REM_PREFIX]);
+		m->rem_plen = nla_get_u8(tb[KNAT_A_MAP_REM_PREFIX_LEN]);
+		m->rem_mask = inet_make_mask(m->rem_plen);
+		if (m->rem_prefix & ~m->rem_mask) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KNAT_A_MAP_REM_PREFIX],
+					    "remote prefix has host bits set");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The mapping object to stage for @m: an alike one that network @st->n
+ * has now (so that its sessions and counters live on), or @m itself made
+ * ready.  Returns NULL when out of memory.
+ */
+static struct knat_smap *knat_smap_adopt(struct knat_txn *t,
+					 struct knat_stage *st,
+					 struct knat_smap *m)
+{
+	const struct knat_params *now;
+	unsigned int i;
+
+	if (!st->is_new) {
+		now = rcu_dereference_protected(st->n->params,
+						lockdep_is_held(&t->kn->lock));
+		for (i = 0; i < now->n_maps; i++) {
+			if (knat_smap_alike(now->maps[i], m)) {
+				refcount_inc(&now->maps[i]->ref);
+				kfree(m);
+				return now->maps[i];
+			}
+		}
+	}
+	m->stats = alloc_percpu(struct knat_smap_stats);
+	if (!m->stats) {
+		kfree(m);
+		return NULL;
+	}
+	refcount_set(&m->ref, 1);
+	return m;
+}
+
+static int knat_txn_map_new(struct knat_txn *t, const struct nlattr *nest,
+			    struct nlattr **tb)
+{
+	const struct knat_params *sp;
+	struct knat_stage *st;
+	struct knat_params *p;
+	struct knat_smap *m, **maps;
+	int err;
+
+	st = knat_txn_map_stage(t, nest, tb);
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	sp = knat_stage_params(t, st);
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	err = knat_parse_map(t, st->n, nest, tb, m);
+	if (!err)
+		err = knat_check_map(t, st, sp, m);
+	if (err) {
+		kfree(m);
+		return err;
+	}
+	m = knat_smap_adopt(t, st, m);
+	if (!m)
+		return -ENOMEM;
+
+	p = knat_params_clone(sp);
+	maps = p ? krealloc(p->maps, (p->n_maps + 1) * sizeof(*maps),
+			    GFP_KERNEL) : NULL;
+	if (!maps) {
+		knat_params_free(p);
+		knat_smap_put(m);
+		return -ENOMEM;
+	}
+	maps[p->n_maps++] = m;
+	p->maps = maps;
+	knat_stage_set_maps(st, p);
+	return 0;
+}
+
+static int knat_txn_map_del(struct knat_txn *t, const struct nlattr *nest,
+			    struct nlattr **tb)
+{
+	struct knat_smap key = {};
+	const struct knat_params *sp;
+	struct knat_stage *st;
+	struct knat_params *p;
+	unsigned int i;
+
+	st = knat_txn_map_stage(t, nest, tb);
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	sp = knat_stage_params(t, st);
+
+	key.proto = nla_get_u8(tb[KNAT_A_MAP_PROTO]);
+	if (tb[KNAT_A_MAP_EXT_ADDR])
+		key.ext_addr = nla_get_in_addr(tb[KNAT_A_MAP_EXT_ADDR]);
+	if (key.proto) {
+		if (NL_REQ_ATTR_CHECK(t->extack, nest, tb,
+				      KNAT_A_MAP_EXT_PORT_MIN))
+			return -EINVAL;
+		key.ext_min = nla_get_u16(tb[KNAT_A_MAP_EXT_PORT_MIN]);
+	}
+
+	for (i = 0; i < sp->n_maps; i++) {
+		const struct knat_smap *m = sp->maps[i];
+
+		if (!knat_smap_same_key(m, &key))
+			continue;
+		if (key.proto && tb[KNAT_A_MAP_EXT_PORT_MAX] &&
+		    nla_get_u16(tb[KNAT_A_MAP_EXT_PORT_MAX]) != m->ext_max)
+			break;
+		p = knat_params_clone(sp);
+		if (!p)
+			return -ENOMEM;
+		knat_smap_put(p->maps[i]);
+		memmove(&p->maps[i], &p->maps[i + 1],
+			(p->n_maps - i - 1) * sizeof(p->maps[0]));
+		p->n_maps--;
+		knat_stage_set_maps(st, p);
+		return 0;
+	}
+	NL_SET_ERR_MSG_FMT(t->extack, "network %s has no such mapping",
+			   st->n->name);
+	return -ENOENT;
+}
+
+/*
+ * One change: @cmd (KNAT_CMD_NETWORK_NEW, _SET, _DEL, KNAT_CMD_MAP_NEW or
+ * _DEL) with attributes @tb (of that command's policy), parsed from @nest
+ * (NULL for a top-level request).
  */
 int knat_txn_op(struct knat_txn *t, u8 cmd, const struct nlattr *nest,
 		struct nlattr **tb)
@@ -478,6 +868,10 @@ int knat_txn_op(struct knat_txn *t, u8 cmd, const struct nlattr *nest,
 		return knat_txn_network_set(t, nest, tb);
 	case KNAT_CMD_NETWORK_DEL:
 		return knat_txn_network_del(t, nest, tb);
+	case KNAT_CMD_MAP_NEW:
+		return knat_txn_map_new(t, nest, tb);
+	case KNAT_CMD_MAP_DEL:
+		return knat_txn_map_del(t, nest, tb);
 	default:
 		NL_SET_ERR_MSG(t->extack, "not a configuration change");
 		return -EOPNOTSUPP;
@@ -512,43 +906,148 @@ int knat_txn_set_params(struct knat_txn *t, struct knat_network *n,
 
 /* ---- commit ---- */
 
+static void knat_config_add_addr(struct knat_config *cfg, __be32 addr)
+{
+	unsigned int j;
+
+	for (j = 0; j < cfg->n_addrs; j++)
+		if (cfg->addrs[j] == addr)
+			return;
+	cfg->addrs[cfg->n_addrs++] = addr;
+}
+
 static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
 			    const struct knat_params *p)
 {
-	unsigned int i, j;
+	unsigned int i;
 
 	cfg->networks[cfg->n_networks++] = n;
-	for (i = 0; i < p->n_addrs; i++) {
-		for (j = 0; j < cfg->n_addrs; j++)
-			if (cfg->addrs[j] == p->addrs[i]->addr)
-				break;
-		if (j == cfg->n_addrs)
-			cfg->addrs[cfg->n_addrs++] = p->addrs[i]->addr;
+	for (i = 0; i < p->n_addrs; i++)
+		knat_config_add_addr(cfg, p->addrs[i]->addr);
+	for (i = 0; i < p->n_maps; i++) {
+		struct knat_smap *m = p->maps[i];
+		__be32 addr = knat_smap_ext_addr(m, p);
+		struct knat_cmap *cm;
+
+		/* A default address while the network has none. */
+		if (!addr)
+			continue;
+		knat_config_add_addr(cfg, addr);
+		cm = m->proto ? &cfg->pmaps[cfg->n_pmaps++] :
+				&cfg->ipmaps[cfg->n_ipmaps++];
+		cm->ext_addr = addr;
+		cm->proto = m->proto;
+		cm->lo = m->ext_min;
+		cm->hi = m->ext_max;
+		cm->m = m;
+		cm->n = n;
 	}
+}
+
+static int knat_cmap_key_cmp(__be32 a1, u8 p1, u16 l1, __be32 a2, u8 p2,
+			     u16 l2)
+{
+	if (a1 != a2)
+		return (__force u32)a1 < (__force u32)a2 ? -1 : 1;
+	if (p1 != p2)
+		return p1 < p2 ? -1 : 1;
+	return l1 < l2 ? -1 : l1 > l2;
+}
+
+static int knat_cmap_cmp(const void *a, const void *b)
+{
+	const struct knat_cmap *x = a, *y = b;
+
+	return knat_cmap_key_cmp(x->ext_addr, x->proto, x->lo, y->ext_addr,
+				 y->proto, y->lo);
+}
+
+/* The port mapping of @port of @addr, or NULL.  Under RCU. */
+const struct knat_cmap *knat_cmap_port(const struct knat_config *cfg,
+				       u8 proto, __be32 addr, u16 port)
+{
+	const struct knat_cmap *cm;
+	unsigned int lo = 0, hi;
+
+	if (!cfg || !cfg->n_pmaps)
+		return NULL;
+	/* The last mapping that starts at or before the port. */
+	hi = cfg->n_pmaps;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		cm = &cfg->pmaps[mid];
+		if (knat_cmap_key_cmp(cm->ext_addr, cm->proto, cm->lo, addr,
+				      proto, port) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	cm = &cfg->pmaps[lo - 1];
+	if (cm->ext_addr != addr || cm->proto != proto || port > cm->hi)
+		return NULL;
+	return cm;
+}
+
+/* The 1:1 mapping of external address @addr, or NULL.  Under RCU. */
+const struct knat_cmap *knat_cmap_ip_ext(const struct knat_config *cfg,
+					 __be32 addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_ipmaps; i++)
+		if (cfg->ipmaps[i].ext_addr == addr)
+			return &cfg->ipmaps[i];
+	return NULL;
+}
+
+/* The 1:1 mapping of internal address @addr, or NULL.  Under RCU. */
+const struct knat_cmap *knat_cmap_ip_int(const struct knat_config *cfg,
+					 __be32 addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_ipmaps; i++)
+		if (cfg->ipmaps[i].m->int_addr == addr)
+			return &cfg->ipmaps[i];
+	return NULL;
 }
 
 /* The packet path's view of the staged networks (NULL: out of memory). */
 static struct knat_config *knat_txn_config(struct knat_txn *t)
 {
-	unsigned int n_nets = 0, n_addrs = 0;
+	unsigned int n_nets = 0, n_addrs = 0, n_maps = 0;
+	const struct knat_params *p;
 	struct knat_config *cfg;
 	struct knat_stage *st;
 
 	list_for_each_entry(st, &t->stages, list) {
 		if (!st->deleted) {
+			p = knat_stage_params(t, st);
 			n_nets++;
-			n_addrs += knat_stage_params(t, st)->n_addrs;
+			n_addrs += p->n_addrs + p->n_maps;
+			n_maps += p->n_maps;
 		}
 	}
 
-	cfg = kzalloc(struct_size(cfg, networks, n_nets) +
-		      n_addrs * sizeof(__be32), GFP_KERNEL);
+	/* One allocation: networks, addresses, then every mapping twice. */
+	cfg = kvzalloc(struct_size(cfg, networks, n_nets) +
+		       n_addrs * sizeof(__be32) +
+		       2 * n_maps * sizeof(struct knat_cmap) +
+		       __alignof__(struct knat_cmap), GFP_KERNEL);
 	if (!cfg)
 		return NULL;
 	cfg->addrs = (__be32 *)&cfg->networks[n_nets];
+	cfg->pmaps = PTR_ALIGN((struct knat_cmap *)&cfg->addrs[n_addrs],
+			       __alignof__(struct knat_cmap));
+	cfg->ipmaps = cfg->pmaps + n_maps;
 	list_for_each_entry(st, &t->stages, list)
 		if (!st->deleted)
 			knat_config_add(cfg, st->n, knat_stage_params(t, st));
+	sort(cfg->pmaps, cfg->n_pmaps, sizeof(*cfg->pmaps), knat_cmap_cmp,
+	     NULL);
 	return cfg;
 }
 
@@ -596,9 +1095,40 @@ static void knat_network_free(struct knat_network *n)
 	kfree(n);
 }
 
+static bool knat_params_has_map(const struct knat_params *p,
+				const struct knat_smap *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_maps; i++)
+		if (p->maps[i] == m)
+			return true;
+	return false;
+}
+
+/* End the sessions of port mapping @m of @n, which had settings @p. */
+static void knat_flush_map(struct knat_net *kn, struct knat_network *n,
+			   const struct knat_params *p,
+			   const struct knat_smap *m)
+{
+	struct knat_filter f = {
+		.network_id = n->id,
+		.proto = m->proto,
+		.ext_addr = knat_smap_ext_addr(m, p),
+		.ext_lo = m->ext_min,
+		.ext_hi = m->ext_max,
+		.has = KNAT_FILTER_EXT_ADDR | KNAT_FILTER_EXT_RANGE |
+		       KNAT_FILTER_STATIC,
+	};
+
+	if (m->proto && f.ext_addr)
+		knat_session_flush(kn, &f);
+}
+
 /*
  * After the commit's grace period: flush the sessions of a deleted network,
- * and those of a changed one on addresses it no longer has.
+ * those of a changed one on addresses it no longer has, and those of the
+ * port mappings it no longer has.
  */
 static void knat_stage_flush(struct knat_net *kn, struct knat_stage *st)
 {
@@ -618,6 +1148,30 @@ static void knat_stage_flush(struct knat_net *kn, struct knat_stage *st)
 	for (i = 0; i < st->p->n_addrs; i++)
 		if (!knat_params_has_addr(now, st->p->addrs[i]->addr))
 			knat_flush_network(kn, st->n, st->p->addrs[i]->addr);
+	for (i = 0; i < st->p->n_maps; i++)
+		if (!knat_params_has_map(now, st->p->maps[i]))
+			knat_flush_map(kn, st->n, st->p, st->p->maps[i]);
+}
+
+/* Events for the mappings a committed stage added and deleted. */
+static void knat_stage_notify_maps(struct knat_net *kn, struct knat_stage *st)
+{
+	const struct knat_params *now, *old = st->p;
+	unsigned int i;
+
+	now = rcu_dereference_protected(st->n->params,
+					lockdep_is_held(&kn->lock));
+	if (old) {
+		for (i = 0; i < old->n_maps; i++)
+			if (!knat_params_has_map(now, old->maps[i]))
+				knat_nl_notify_map(kn, st->n, old,
+						   old->maps[i],
+						   KNAT_CMD_MAP_DEL);
+	}
+	for (i = 0; i < now->n_maps; i++)
+		if (!old || !knat_params_has_map(old, now->maps[i]))
+			knat_nl_notify_map(kn, st->n, now, now->maps[i],
+					   KNAT_CMD_MAP_NEW);
 }
 
 /*
@@ -646,7 +1200,7 @@ int knat_txn_commit(struct knat_txn *t)
 		if (err) {
 			NL_SET_ERR_MSG(t->extack,
 				       "cannot enable IPv4 defragmentation");
-			kfree(cfg);
+			kvfree(cfg);
 			knat_txn_abort(t);
 			return err;
 		}
@@ -656,7 +1210,7 @@ int knat_txn_commit(struct knat_txn *t)
 	/* Publish: the view first, so new addresses are known inbound. */
 	old = rcu_replace_pointer(kn->config, cfg, lockdep_is_held(&kn->lock));
 	if (old)
-		kfree_rcu(old, rcu);
+		kvfree_rcu(old, rcu);
 
 	list_for_each_entry(st, &t->stages, list) {
 		if (st->deleted) {
@@ -700,8 +1254,13 @@ int knat_txn_commit(struct knat_txn *t)
 			knat_network_free(st->n);
 		} else if (st->is_new) {
 			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_NEW);
-		} else if (st->changed) {
-			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_SET);
+			knat_stage_notify_maps(kn, st);
+		} else {
+			if (st->changed)
+				knat_nl_notify_network(kn, st->n,
+						       KNAT_CMD_NETWORK_SET);
+			if (st->changed || st->maps_changed)
+				knat_stage_notify_maps(kn, st);
 		}
 		/* Published or freed: the stage no longer owns them. */
 		st->is_new = false;
@@ -742,5 +1301,5 @@ void knat_config_exit_net(struct knat_net *kn)
 		kn->defrag = false;
 	}
 	mutex_unlock(&kn->lock);
-	kfree(cfg);
+	kvfree(cfg);
 }

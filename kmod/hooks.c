@@ -8,6 +8,14 @@
  * addresses.  Outbound translation runs at FORWARD once routing has decided
  * the packet leaves, after the filter chains.  Both rewrite in place and
  * return NF_ACCEPT: the packet goes on through every later hook.
+ *
+ * Hairpinning (inside to an external address and a mapped port) is
+ * translated both ways at PREROUTING, and the packet routed there with its
+ * original source: the translated source is the router's own address,
+ * which routing would refuse as a martian.  Host loopback (the router
+ * itself to an external address and a mapped port) is translated at
+ * LOCAL_OUT and routed anew; its replies come back through the hairpin
+ * path.  Both are TCP and UDP only.
  */
 #include <linux/icmp.h>
 #include <linux/ip.h>
@@ -18,6 +26,7 @@
 #include <linux/udp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/route.h>
 
 #include "knat.h"
 
@@ -330,6 +339,19 @@ static void knat_tcp_track(struct knat_session *s, const struct sk_buff *skb,
 		atomic_or(set, &s->state);
 }
 
+/* A packet through a port mapping's session: count it on the mapping. */
+static void knat_count_static(const struct knat_config *cfg,
+			      const struct knat_session *s)
+{
+	const struct knat_cmap *cm;
+
+	if (!(atomic_read(&s->state) & KNAT_SESS_STATIC))
+		return;
+	cm = knat_cmap_port(cfg, s->proto, s->ext_addr, ntohs(s->ext_port));
+	if (cm)
+		this_cpu_inc(cm->m->stats->packets);
+}
+
 static void knat_touch(struct knat_session *s)
 {
 	u32 now = (u32)jiffies;
@@ -368,6 +390,79 @@ static unsigned int knat_drop(struct knat_stats __percpu *stats,
 {
 	knat_count(stats, c);
 	return NF_DROP;
+}
+
+/* Rewrite an address of any IP packet, the IP header alone. */
+static int knat_rewrite_addr(struct sk_buff *skb, bool src, __be32 addr)
+{
+	struct iphdr *iph;
+	__be32 *paddr;
+
+	if (skb_ensure_writable(skb, skb_network_offset(skb) + ip_hdrlen(skb)))
+		return -ENOMEM;
+	iph = ip_hdr(skb);
+	paddr = src ? &iph->saddr : &iph->daddr;
+	csum_replace4(&iph->check, *paddr, addr);
+	*paddr = addr;
+	return 0;
+}
+
+/*
+ * A packet of 1:1 mapping @cm, whatever its protocol: its internal
+ * address becomes the external one going out (@out), and back coming in.
+ * Ports stay.  ICMP errors have their embedded packet translated too.
+ * Other protocols' own checksums that cover the addresses (DCCP,
+ * UDP-Lite) are not fixed.
+ */
+static unsigned int knat_ip_map(struct sk_buff *skb,
+				const struct knat_cmap *cm, bool out)
+{
+	__be32 to = out ? cm->ext_addr : cm->m->int_addr;
+	struct knat_session tmp = {};
+	struct knat_inner in;
+	struct knat_l4 l4;
+	int err;
+
+	switch (knat_parse(skb, out, &l4, &in)) {
+	case KNAT_PKT_FLOW:
+		err = knat_rewrite(skb, &l4, out, to,
+				   out ? l4.sport : l4.dport);
+		break;
+	case KNAT_PKT_ICMP_ERROR:
+		/* The embedded packet's inside end is the mapped host. */
+		if ((out ? in.daddr : in.saddr) !=
+		    (out ? cm->m->int_addr : cm->ext_addr)) {
+			err = knat_rewrite_addr(skb, out, to);
+			break;
+		}
+		tmp.int_addr = cm->m->int_addr;
+		tmp.ext_addr = cm->ext_addr;
+		tmp.int_port = out ? in.dport : in.sport;
+		tmp.ext_port = tmp.int_port;
+		tmp.proto = in.proto;
+		err = knat_rewrite_error(skb, &l4, &in, &tmp, out, true);
+		if (!err)
+			knat_count(cm->n->stats,
+				   KNAT_CNT_ICMP_ERRORS_TRANSLATED);
+		break;
+	case KNAT_PKT_OTHER:
+		err = knat_rewrite_addr(skb, out, to);
+		break;
+	default:
+		return knat_drop(cm->n->stats, KNAT_CNT_DROP_MALFORMED);
+	}
+	if (err)
+		return knat_drop(cm->n->stats, KNAT_CNT_DROP_NOMEM);
+	this_cpu_inc(cm->m->stats->packets);
+	knat_count(cm->n->stats, out ? KNAT_CNT_TRANSLATED_OUT :
+				       KNAT_CNT_TRANSLATED_IN);
+	return NF_ACCEPT;
+}
+
+/* May a packet from @addr use port mapping @m? */
+static bool knat_remote_ok(const struct knat_smap *m, __be32 addr)
+{
+	return (addr & m->rem_mask) == m->rem_prefix;
 }
 
 /*
@@ -424,6 +519,12 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	/* Defragmentation runs before us: a fragment here cannot be NATed. */
 	if (ip_is_fragment(iph))
 		return knat_drop(n->stats, KNAT_CNT_DROP_MALFORMED);
+	if (cfg->n_ipmaps) {
+		const struct knat_cmap *cm = knat_cmap_ip_int(cfg, iph->saddr);
+
+		if (cm)
+			return knat_ip_map(skb, cm, true);
+	}
 
 	switch (knat_parse(skb, true, &l4, &in)) {
 	case KNAT_PKT_FLOW:
@@ -454,6 +555,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	if (knat_rewrite(skb, &l4, true, s->ext_addr, s->ext_port))
 		return knat_drop(n->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(n->stats, KNAT_CNT_TRANSLATED_OUT);
+	knat_count_static(cfg, s);
 	return NF_ACCEPT;
 }
 
@@ -492,6 +594,172 @@ static struct knat_session *knat_in_new(struct knat_net *kn,
 	return IS_ERR(s) ? NULL : s;
 }
 
+/*
+ * The inside end for a new flow from @saddr:@sport to @daddr:@dport, an
+ * external endpoint, with no session of its own: a new session through
+ * a dynamic mapping (if the filtering allows) or a port mapping.
+ * Returns the session, NULL when the endpoint is no mapping's, or an
+ * ERR_PTR to drop.
+ */
+static struct knat_session *knat_in_mapped(struct knat_net *kn,
+					   const struct knat_config *cfg,
+					   u8 proto, __be32 daddr,
+					   __be16 dport, __be32 saddr,
+					   __be16 sport, bool addr_known)
+{
+	const struct knat_cmap *cm;
+	struct knat_mapping *m;
+	struct knat_session *s;
+
+	m = knat_mapping_ext(kn, proto, daddr, dport);
+	if (m && !READ_ONCE(m->dead)) {
+		s = knat_in_new(kn, cfg, m, saddr, sport, addr_known);
+		return s ?: ERR_PTR(-EPERM);
+	}
+	if (proto == IPPROTO_ICMP)
+		return NULL;
+	cm = knat_cmap_port(cfg, proto, daddr, ntohs(dport));
+	if (!cm)
+		return NULL;
+	if (!knat_remote_ok(cm->m, saddr)) {
+		knat_count(cm->n->stats, KNAT_CNT_DROP_FILTERED);
+		return ERR_PTR(-EPERM);
+	}
+	return knat_session_create_static(kn, cm, daddr, ntohs(dport), saddr,
+					  sport);
+}
+
+/*
+ * From inside to an external address (@cn: the client's network).  If the
+ * destination is a mapping, or the packet belongs to a hairpinned or
+ * loopback flow, translate the source as going out and the destination
+ * as coming in, and route the packet to where it now goes.  Anything
+ * else is for the router itself and stays untouched.
+ */
+static unsigned int knat_hairpin(struct knat_net *kn,
+				 const struct knat_config *cfg,
+				 struct knat_network *cn, struct sk_buff *skb)
+{
+	const struct knat_params *cp = rcu_dereference(cn->params);
+	const struct knat_cmap *cm_c = NULL, *cm_t = NULL;
+	struct knat_session *cs = NULL, *ts = NULL;
+	__be32 saddr, daddr, new_saddr, new_daddr;
+	__be16 new_sport, new_dport;
+	const struct iphdr *iph;
+	struct knat_inner in;
+	struct knat_l4 l4;
+	bool addr_known;
+
+	switch (knat_parse(skb, true, &l4, &in)) {
+	case KNAT_PKT_FLOW:
+		break;
+	case KNAT_PKT_BAD:
+		return knat_drop(cn->stats, KNAT_CNT_DROP_MALFORMED);
+	default:
+		return NF_ACCEPT;
+	}
+	if (l4.proto == IPPROTO_ICMP)
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	saddr = iph->saddr;
+	daddr = iph->daddr;
+
+	/* The client's end: a 1:1 mapping, or a session going out. */
+	if (cfg->n_ipmaps) {
+		cm_c = knat_cmap_ip_int(cfg, saddr);
+		cm_t = knat_cmap_ip_ext(cfg, daddr);
+	}
+	if (!cm_c) {
+		cs = knat_session_out(kn, l4.proto, saddr, l4.sport, daddr,
+				      l4.dport);
+		if (cs && READ_ONCE(cs->dead))
+			cs = NULL;
+	}
+	if (!cs) {
+		/* A new flow: only to a mapping, and only when hairpinning. */
+		if (!cp->hairpin)
+			return NF_ACCEPT;
+		if (!cm_t) {
+			struct knat_mapping *m;
+
+			m = knat_mapping_ext(kn, l4.proto, daddr, l4.dport);
+			if ((!m || READ_ONCE(m->dead)) &&
+			    !knat_cmap_port(cfg, l4.proto, daddr,
+					    ntohs(l4.dport)))
+				return NF_ACCEPT;
+		}
+		if (!cm_c) {
+			cs = knat_session_create_out(kn, cn, cp, l4.proto,
+						     saddr, l4.sport, daddr,
+						     l4.dport);
+			if (IS_ERR(cs))
+				return NF_DROP;
+		}
+	}
+	if (cs) {
+		new_saddr = cs->ext_addr;
+		new_sport = cs->ext_port;
+	} else {
+		new_saddr = cm_c->ext_addr;
+		new_sport = l4.sport;
+	}
+
+	/* The target's end: a 1:1 mapping, a session, a mapping, or us. */
+	new_daddr = daddr;
+	new_dport = l4.dport;
+	if (cm_t) {
+		new_daddr = cm_t->m->int_addr;
+	} else {
+		ts = knat_session_in(kn, l4.proto, daddr, l4.dport, new_saddr,
+				     new_sport, &addr_known);
+		if (ts && READ_ONCE(ts->dead))
+			ts = NULL;
+		if (!ts)
+			ts = knat_in_mapped(kn, cfg, l4.proto, daddr, l4.dport,
+					    new_saddr, new_sport, addr_known);
+		if (IS_ERR(ts))
+			return NF_DROP;
+		if (ts) {
+			new_daddr = ts->int_addr;
+			new_dport = ts->int_port;
+		}
+	}
+
+	/*
+	 * Route first, from where the packet really comes from: the new
+	 * source is the router's own address.
+	 */
+	skb_dst_drop(skb);
+	if (ip_route_input_noref(skb, new_daddr, saddr, iph->tos, skb->dev))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
+	/* Not a redirect: the client never knew the target's address. */
+	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
+
+	if (cs) {
+		if (l4.proto == IPPROTO_TCP)
+			knat_tcp_track(cs, skb, &l4, true);
+		knat_touch(cs);
+		knat_count_static(cfg, cs);
+	} else {
+		this_cpu_inc(cm_c->m->stats->packets);
+	}
+	if (ts) {
+		if (l4.proto == IPPROTO_TCP)
+			knat_tcp_track(ts, skb, &l4, false);
+		knat_touch(ts);
+		knat_count_static(cfg, ts);
+	} else if (cm_t) {
+		this_cpu_inc(cm_t->m->stats->packets);
+	}
+
+	if (knat_rewrite(skb, &l4, true, new_saddr, new_sport) ||
+	    knat_rewrite(skb, &l4, false, new_daddr, new_dport))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
+	knat_count(cn->stats, ts || cm_t ? KNAT_CNT_HAIRPINNED :
+					   KNAT_CNT_LOOPBACK);
+	return NF_ACCEPT;
+}
+
 /* Inbound: to an external address, back to the internal host. */
 static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
@@ -499,8 +767,8 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	struct knat_net *kn = knat_pernet(state->net);
 	const struct knat_config *cfg = rcu_dereference(kn->config);
 	const struct knat_params *p;
+	struct knat_network *n;
 	struct knat_session *s;
-	struct knat_mapping *m;
 	const struct iphdr *iph;
 	struct knat_inner in;
 	struct knat_l4 l4;
@@ -511,9 +779,15 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	iph = ip_hdr(skb);
 	if (!knat_is_ext_addr(cfg, iph->daddr) || ip_is_fragment(iph))
 		return NF_ACCEPT;
-	/* From inside to the outside address: not this path's business. */
-	if (knat_network_of(cfg, iph->saddr))
-		return NF_ACCEPT;
+	n = knat_network_of(cfg, iph->saddr);
+	if (n)
+		return knat_hairpin(kn, cfg, n, skb);
+	if (cfg->n_ipmaps) {
+		const struct knat_cmap *cm = knat_cmap_ip_ext(cfg, iph->daddr);
+
+		if (cm)
+			return knat_ip_map(skb, cm, false);
+	}
 
 	switch (knat_parse(skb, false, &l4, &in)) {
 	case KNAT_PKT_FLOW:
@@ -530,11 +804,11 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	s = knat_session_in(kn, l4.proto, iph->daddr, l4.dport, iph->saddr,
 			    l4.sport, &addr_known);
 	if (!s || READ_ONCE(s->dead)) {
-		m = knat_mapping_ext(kn, l4.proto, iph->daddr, l4.dport);
-		if (!m || READ_ONCE(m->dead))
-			return NF_ACCEPT;	/* the host's own traffic */
-		s = knat_in_new(kn, cfg, m, iph->saddr, l4.sport, addr_known);
+		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
+				   iph->saddr, l4.sport, addr_known);
 		if (!s)
+			return NF_ACCEPT;	/* the host's own traffic */
+		if (IS_ERR(s))
 			return NF_DROP;
 	}
 
@@ -549,6 +823,7 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	if (knat_rewrite(skb, &l4, false, s->int_addr, s->int_port))
 		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(s->network->stats, KNAT_CNT_TRANSLATED_IN);
+	knat_count_static(cfg, s);
 	return NF_ACCEPT;
 }
 
@@ -558,19 +833,17 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
  * toward an internal host): the embedded packet carries the internal
  * destination, which the remote end never knew.  Translate it back.  Runs
  * after conntrack and the filter chains, which see the error as related
- * to the internal flow.  Anything but ICMP leaves at once.
+ * to the internal flow.
  */
-static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
-				   const struct nf_hook_state *state)
+static unsigned int knat_local_error(struct knat_net *kn,
+				     const struct knat_config *cfg,
+				     struct sk_buff *skb)
 {
-	struct knat_net *kn = knat_pernet(state->net);
-	const struct knat_config *cfg = rcu_dereference(kn->config);
 	struct knat_session *s;
 	struct knat_inner in;
 	struct knat_l4 l4;
 
-	if (!cfg || ip_hdr(skb)->protocol != IPPROTO_ICMP ||
-	    knat_network_of(cfg, ip_hdr(skb)->daddr))
+	if (knat_network_of(cfg, ip_hdr(skb)->daddr))
 		return NF_ACCEPT;
 	if (knat_parse(skb, true, &l4, &in) != KNAT_PKT_ICMP_ERROR ||
 	    !knat_network_of(cfg, in.daddr))
@@ -584,6 +857,80 @@ static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
 		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(s->network->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
 	return NF_ACCEPT;
+}
+
+/*
+ * Host loopback: the router itself to an external address and a mapped
+ * TCP or UDP port.  Translate the destination as if the packet came in
+ * from outside, from the local socket's address and port, and route it
+ * anew.  The replies come back through knat_hairpin().  Not for 1:1
+ * mappings: the router's socket would have the external address as its
+ * own source, so the replies could not be told from hairpinning of the
+ * internal host to itself.  A flow the filtering refuses stays local.
+ */
+static unsigned int knat_loopback(struct knat_net *kn,
+				  const struct knat_config *cfg,
+				  struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct knat_session *s;
+	struct knat_inner in;
+	struct knat_l4 l4;
+	bool addr_known;
+
+	if (ip_is_fragment(iph) ||
+	    knat_parse(skb, false, &l4, &in) != KNAT_PKT_FLOW)
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+
+	s = knat_session_in(kn, l4.proto, iph->daddr, l4.dport, iph->saddr,
+			    l4.sport, &addr_known);
+	if (s && READ_ONCE(s->dead))
+		s = NULL;
+	if (!s)
+		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
+				   iph->saddr, l4.sport, addr_known);
+	if (IS_ERR_OR_NULL(s))
+		return NF_ACCEPT;	/* to the router itself */
+	if (l4.proto == IPPROTO_TCP)
+		knat_tcp_track(s, skb, &l4, false);
+	knat_touch(s);
+
+	if (knat_rewrite(skb, &l4, false, s->int_addr, s->int_port))
+		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
+	if (ip_route_me_harder(state->net, state->sk, skb, RTN_UNSPEC))
+		return knat_drop(s->network->stats, KNAT_CNT_DROP_FILTERED);
+	knat_count_static(cfg, s);
+	knat_count(s->network->stats, KNAT_CNT_LOOPBACK);
+	return NF_ACCEPT;
+}
+
+/*
+ * The router's own packets: ICMP errors about inward-translated packets,
+ * and TCP or UDP to an external address (host loopback).  Anything else
+ * leaves at once.
+ */
+static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
+{
+	struct knat_net *kn = knat_pernet(state->net);
+	const struct knat_config *cfg = rcu_dereference(kn->config);
+	const struct iphdr *iph = ip_hdr(skb);
+
+	if (!cfg)
+		return NF_ACCEPT;
+	switch (iph->protocol) {
+	case IPPROTO_ICMP:
+		return knat_local_error(kn, cfg, skb);
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if (!knat_is_ext_addr(cfg, iph->daddr))
+			return NF_ACCEPT;
+		return knat_loopback(kn, cfg, skb, state);
+	default:
+		return NF_ACCEPT;
+	}
 }
 
 static const struct nf_hook_ops knat_hook_ops[] = {

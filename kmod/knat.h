@@ -51,6 +51,31 @@ struct knat_extaddr {
 };
 
 /*
+ * A static mapping (natctl map): a port mapping (TCP or UDP) or a 1:1
+ * mapping of every protocol (proto 0).  Immutable; shared by the settings
+ * that list it, freed after a grace period once none does.  Its counters
+ * live as long as it does: a mapping added again alike in a transaction is
+ * the same object.
+ */
+struct knat_smap {
+	refcount_t ref;			/* knat_params listing it */
+	u8 proto;			/* IPPROTO_TCP, _UDP, 0: 1:1 */
+	u8 rem_plen;
+	u16 ext_min, ext_max;		/* port mappings */
+	u16 int_min, int_max;		/* int_min == int_max: collapsed */
+	__be32 ext_addr;		/* 0: the network's first address */
+	__be32 int_addr;
+	__be32 rem_prefix, rem_mask;
+	struct knat_smap_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct knat_smap_stats {
+	u64 packets;
+	u64 sessions;
+};
+
+/*
  * A network's settings.  Immutable once published: a change builds a new
  * one and swaps knat_network.params, so the packet path reads a consistent
  * set without locks.
@@ -59,6 +84,7 @@ struct knat_params {
 	u16 port_min, port_max;		/* 0, 0: the default range */
 	u8 filtering;			/* enum knat_filtering */
 	bool udp_inbound_refresh;
+	bool hairpin;
 	u32 max_sessions;
 	u32 host_max_sessions;		/* 0: no limit */
 	u32 timeout[KNAT_TO_MAX];	/* jiffies */
@@ -66,6 +92,8 @@ struct knat_params {
 	char ext_dev[IFNAMSIZ];		/* "" in pool mode */
 	unsigned int n_addrs;		/* 0 when ext_dev has no address */
 	struct knat_extaddr *addrs[KNAT_EXT_ADDRS_MAX];
+	unsigned int n_maps;
+	struct knat_smap **maps;	/* kmalloc'ed, in the order added */
 	struct rcu_head rcu;
 };
 
@@ -85,16 +113,30 @@ struct knat_network {
 	struct knat_stats __percpu *stats;
 };
 
+/* A static mapping as the packet path finds it, its address resolved. */
+struct knat_cmap {
+	__be32 ext_addr;
+	u8 proto;			/* 0: 1:1 */
+	u16 lo, hi;			/* external ports */
+	struct knat_smap *m;
+	struct knat_network *n;
+};
+
 /*
  * What the packet path reads: the networks, for matching a source against
- * the internal prefixes, and every external address, for a cheap test of
- * whether an inbound packet can concern knat at all.  Rebuilt and swapped
- * whole on each change.
+ * the internal prefixes, every external address (the networks', and the
+ * mappings'), for a cheap test of whether an inbound packet can concern
+ * knat at all, and the static mappings: port mappings sorted by external
+ * address, protocol and port, 1:1 mappings.  Rebuilt and swapped whole on
+ * each change.
  */
 struct knat_config {
 	unsigned int n_networks;
 	unsigned int n_addrs;
+	unsigned int n_pmaps, n_ipmaps;
 	__be32 *addrs;			/* after networks[], same allocation */
+	struct knat_cmap *pmaps;	/* likewise */
+	struct knat_cmap *ipmaps;	/* likewise */
 	struct rcu_head rcu;
 	struct knat_network *networks[];
 };
@@ -148,6 +190,9 @@ struct knat_host {
 #define KNAT_TCP_SEEN_OUT	BIT(5)
 #define KNAT_TCP_SEEN_IN	BIT(6)
 #define KNAT_TCP_INBOUND	BIT(7)	/* opened from outside */
+/* Not TCP state: kept across a new connection on the same tuple. */
+#define KNAT_SESS_STATIC	BIT(8)	/* made by a port mapping */
+#define KNAT_SESS_KEEP		KNAT_SESS_STATIC
 
 /*
  * Everything knat keeps is per network namespace and lives here.
@@ -215,6 +260,10 @@ int knat_genl_register(void);
 void knat_genl_unregister(void);
 void knat_nl_notify_network(struct knat_net *kn, struct knat_network *n,
 			    u8 cmd);
+struct knat_smap;
+void knat_nl_notify_map(struct knat_net *kn, const struct knat_network *n,
+			const struct knat_params *p, const struct knat_smap *m,
+			u8 cmd);
 void knat_nl_notify_session(struct knat_net *kn, const struct knat_session *s,
 			    u8 cmd, u8 reason);
 
@@ -231,6 +280,7 @@ int knat_params_set_addrs(struct knat_net *kn, struct knat_params *p,
 			  const __be32 *addrs, unsigned int n);
 void knat_stats_sum(struct knat_stats __percpu *stats, u64 *out);
 void knat_stats_fold(struct knat_net *kn, struct knat_network *n);
+void knat_smap_put(struct knat_smap *m);
 int knat_notifiers_register(void);
 void knat_notifiers_unregister(void);
 
@@ -241,6 +291,7 @@ struct knat_filter {
 	u8 has;				/* KNAT_FILTER_*: which below count */
 	__be32 int_addr, ext_addr, rem_addr;
 	__be16 int_port, ext_port, rem_port;
+	u16 ext_lo, ext_hi;
 };
 
 #define KNAT_FILTER_INT_ADDR	BIT(0)
@@ -249,6 +300,8 @@ struct knat_filter {
 #define KNAT_FILTER_EXT_PORT	BIT(3)
 #define KNAT_FILTER_REM_ADDR	BIT(4)
 #define KNAT_FILTER_REM_PORT	BIT(5)
+#define KNAT_FILTER_EXT_RANGE	BIT(6)	/* ext_lo to ext_hi */
+#define KNAT_FILTER_STATIC	BIT(7)	/* made by a port mapping */
 
 /* config.c */
 struct knat_txn;
@@ -263,6 +316,14 @@ int knat_txn_set_params(struct knat_txn *t, struct knat_network *n,
 int knat_txn_commit(struct knat_txn *t);
 void knat_txn_abort(struct knat_txn *t);
 void knat_config_exit_net(struct knat_net *kn);
+const struct knat_cmap *knat_cmap_port(const struct knat_config *cfg,
+				       u8 proto, __be32 addr, u16 port);
+const struct knat_cmap *knat_cmap_ip_ext(const struct knat_config *cfg,
+					 __be32 addr);
+const struct knat_cmap *knat_cmap_ip_int(const struct knat_config *cfg,
+					 __be32 addr);
+__be32 knat_smap_ext_addr(const struct knat_smap *m,
+			  const struct knat_params *p);
 
 /* session.c */
 int knat_session_init_net(struct knat_net *kn);
@@ -289,6 +350,11 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 					    const struct knat_params *p,
 					    struct knat_mapping *m,
 					    __be32 rem_addr, __be16 rem_port);
+struct knat_session *knat_session_create_static(struct knat_net *kn,
+						const struct knat_cmap *cm,
+						__be32 ext_addr, u16 ext_port,
+						__be32 rem_addr,
+						__be16 rem_port);
 u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p);
 u32 knat_session_age(const struct knat_session *s);

@@ -63,6 +63,25 @@ static const struct nla_policy knat_network_policy[KNAT_A_NETWORK_MAX + 1] = {
 	[KNAT_A_NETWORK_TIMEOUT_ICMP]	=
 		NLA_POLICY_FULL_RANGE(NLA_U32, &knat_timeout_range),
 	[KNAT_A_NETWORK_SESSIONS]	= { .type = NLA_REJECT },
+	[KNAT_A_NETWORK_HAIRPIN]	= NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+static const struct nla_policy knat_map_policy[KNAT_A_MAP_MAX + 1] = {
+	[KNAT_A_MAP_NETWORK]		= { .type = NLA_NUL_STRING,
+					    .len = KNAT_NAME_MAXLEN },
+	[KNAT_A_MAP_PROTO]		= { .type = NLA_U8 },
+	[KNAT_A_MAP_EXT_ADDR]		= { .type = NLA_BE32 },
+	[KNAT_A_MAP_EXT_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KNAT_A_MAP_EXT_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KNAT_A_MAP_INT_ADDR]		= { .type = NLA_BE32 },
+	[KNAT_A_MAP_INT_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KNAT_A_MAP_INT_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KNAT_A_MAP_REM_PREFIX]		= { .type = NLA_BE32 },
+	[KNAT_A_MAP_REM_PREFIX_LEN]	= NLA_POLICY_MAX(NLA_U8, 32),
+	[KNAT_A_MAP_EXT_ADDR_NOW]	= { .type = NLA_REJECT },
+	[KNAT_A_MAP_PACKETS]		= { .type = NLA_REJECT },
+	[KNAT_A_MAP_SESSIONS]		= { .type = NLA_REJECT },
+	[KNAT_A_MAP_PAD]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy knat_session_policy[KNAT_A_SESSION_MAX + 1] = {
@@ -84,9 +103,26 @@ static const struct nla_policy knat_session_policy[KNAT_A_SESSION_MAX + 1] = {
 	[KNAT_A_SESSION_REASON]		= { .type = NLA_REJECT },
 };
 
+static int knat_op_cmd_validate(const struct nlattr *attr,
+				struct netlink_ext_ack *extack)
+{
+	switch (nla_get_u8(attr)) {
+	case KNAT_CMD_NETWORK_NEW:
+	case KNAT_CMD_NETWORK_SET:
+	case KNAT_CMD_NETWORK_DEL:
+	case KNAT_CMD_MAP_NEW:
+	case KNAT_CMD_MAP_DEL:
+		return 0;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "not a configuration change (NETWORK_NEW, _SET, _DEL, MAP_NEW, _DEL)");
+		return -ERANGE;
+	}
+}
+
 static const struct nla_policy knat_op_policy[KNAT_A_OP_MAX + 1] = {
-	[KNAT_A_OP_CMD]		= NLA_POLICY_RANGE(NLA_U8, KNAT_CMD_NETWORK_NEW,
-						   KNAT_CMD_NETWORK_DEL),
+	[KNAT_A_OP_CMD]		= NLA_POLICY_VALIDATE_FN(NLA_U8,
+							 knat_op_cmd_validate),
 	/* Checked against the command's own policy when applied. */
 	[KNAT_A_OP_ATTRS]	= { .type = NLA_NESTED },
 };
@@ -98,7 +134,7 @@ static const struct nla_policy knat_ops_policy[KNAT_A_CONFIG_MAX + 1] = {
 static const struct nla_policy knat_config_policy[KNAT_A_CONFIG_MAX + 1] = {
 	[KNAT_A_CONFIG_FLUSH]	= { .type = NLA_FLAG },
 	[KNAT_A_CONFIG_OPS]	= NLA_POLICY_NESTED(knat_ops_policy),
-	[KNAT_A_CONFIG_OP]	= { .type = NLA_REJECT },
+	[KNAT_A_CONFIG_OP]	= NLA_POLICY_NESTED(knat_op_policy),
 };
 
 static const struct nla_policy knat_stats_policy[KNAT_A_STATS_MAX + 1] = {
@@ -131,7 +167,7 @@ static int knat_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_string(msg, KNAT_A_INFO_VERSION, KNAT_VERSION) ||
 	    nla_put_u64_64bit(msg, KNAT_A_INFO_FEATURES,
 			      KNAT_FEATURE_INFO | KNAT_FEATURE_NETWORKS |
-			      KNAT_FEATURE_CONTROL,
+			      KNAT_FEATURE_CONTROL | KNAT_FEATURE_MAPS,
 			      KNAT_A_INFO_PAD) ||
 	    nla_put_u32(msg, KNAT_A_INFO_NETWORKS, n_networks))
 		goto err_msgsize;
@@ -159,8 +195,11 @@ static struct knat_network *knat_nl_network(struct knat_net *kn,
 	return n;
 }
 
-/* KNAT_CMD_NETWORK_NEW, _SET, _DEL: a transaction of one change. */
-static int knat_nl_network_change(struct sk_buff *skb, struct genl_info *info)
+/*
+ * KNAT_CMD_NETWORK_NEW, _SET, _DEL, KNAT_CMD_MAP_NEW, _DEL: a transaction
+ * of one change.
+ */
+static int knat_nl_change(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
 	struct knat_txn *t;
@@ -182,13 +221,48 @@ out:
 	return err;
 }
 
-/* KNAT_CMD_CONFIG_APPLY: many changes, all or none. */
+/*
+ * One KNAT_A_CONFIG_OP of a KNAT_CMD_CONFIG_APPLY: its command's
+ * attributes checked against that command's policy, then staged.
+ */
+static int knat_nl_config_op(struct knat_txn *t, const struct nlattr *op,
+			     struct netlink_ext_ack *extack)
+{
+	/* Big enough for either command's attributes. */
+	struct nlattr *tb[KNAT_A_NETWORK_MAX + 1];
+	struct nlattr *ot[KNAT_A_OP_MAX + 1];
+	bool map;
+	u8 cmd;
+	int err;
+
+	BUILD_BUG_ON(KNAT_A_MAP_MAX > KNAT_A_NETWORK_MAX);
+	/* The policy has checked the structure. */
+	err = nla_parse_nested(ot, KNAT_A_OP_MAX, op, knat_op_policy, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, op, ot, KNAT_A_OP_CMD) ||
+	    NL_REQ_ATTR_CHECK(extack, op, ot, KNAT_A_OP_ATTRS))
+		return -EINVAL;
+	cmd = nla_get_u8(ot[KNAT_A_OP_CMD]);
+	map = cmd == KNAT_CMD_MAP_NEW || cmd == KNAT_CMD_MAP_DEL;
+	err = nla_parse_nested(tb, map ? KNAT_A_MAP_MAX : KNAT_A_NETWORK_MAX,
+			       ot[KNAT_A_OP_ATTRS],
+			       map ? knat_map_policy : knat_network_policy,
+			       extack);
+	if (err)
+		return err;
+	return knat_txn_op(t, cmd, ot[KNAT_A_OP_ATTRS], tb);
+}
+
+/*
+ * KNAT_CMD_CONFIG_APPLY: many changes, all or none: those nested in
+ * KNAT_A_CONFIG_OPS, then those at the top level, in order.
+ */
 static int knat_nl_config_apply(struct sk_buff *skb, struct genl_info *info)
 {
 	struct knat_net *kn = knat_pernet(genl_info_net(info));
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[KNAT_A_NETWORK_MAX + 1];
-	struct nlattr *op, *ot[KNAT_A_OP_MAX + 1];
+	const struct nlattr *op;
 	struct knat_txn *t;
 	int rem, err = 0;
 
@@ -203,34 +277,26 @@ static int knat_nl_config_apply(struct sk_buff *skb, struct genl_info *info)
 
 	if (info->attrs[KNAT_A_CONFIG_OPS]) {
 		nla_for_each_nested(op, info->attrs[KNAT_A_CONFIG_OPS], rem) {
-			/* The policy has checked the structure. */
-			err = nla_parse_nested(ot, KNAT_A_OP_MAX, op,
-					       knat_op_policy, extack);
-			if (!err && (NL_REQ_ATTR_CHECK(extack, op, ot,
-						       KNAT_A_OP_CMD) ||
-				     NL_REQ_ATTR_CHECK(extack, op, ot,
-						       KNAT_A_OP_ATTRS)))
-				err = -EINVAL;
-			if (!err)
-				err = nla_parse_nested(tb, KNAT_A_NETWORK_MAX,
-						       ot[KNAT_A_OP_ATTRS],
-						       knat_network_policy,
-						       extack);
-			if (!err)
-				err = knat_txn_op(t, nla_get_u8(ot[KNAT_A_OP_CMD]),
-						  ot[KNAT_A_OP_ATTRS], tb);
-			if (err) {
-				/* Say which change failed, if nothing else. */
-				if (extack && !extack->bad_attr)
-					NL_SET_BAD_ATTR(extack, op);
-				break;
-			}
+			err = knat_nl_config_op(t, op, extack);
+			if (err)
+				goto fail;
 		}
 	}
-	if (err)
-		knat_txn_abort(t);
-	else
-		err = knat_txn_commit(t);
+	nlmsg_for_each_attr(op, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(op) != KNAT_A_CONFIG_OP)
+			continue;
+		err = knat_nl_config_op(t, op, extack);
+		if (err)
+			goto fail;
+	}
+	err = knat_txn_commit(t);
+	goto out;
+
+fail:
+	/* Say which change failed, if nothing else. */
+	if (extack && !extack->bad_attr)
+		NL_SET_BAD_ATTR(extack, op);
+	knat_txn_abort(t);
 out:
 	mutex_unlock(&kn->lock);
 	return err;
@@ -275,6 +341,7 @@ static int knat_nl_fill_network(struct sk_buff *skb, struct knat_net *kn,
 			p->host_max_sessions) ||
 	    nla_put_u8(skb, KNAT_A_NETWORK_UDP_INBOUND_REFRESH,
 		       p->udp_inbound_refresh) ||
+	    nla_put_u8(skb, KNAT_A_NETWORK_HAIRPIN, p->hairpin) ||
 	    nla_put_u32(skb, KNAT_A_NETWORK_SESSIONS,
 			atomic_read(&n->n_sessions)))
 		goto err;
@@ -673,6 +740,120 @@ void knat_nl_notify_network(struct knat_net *kn, struct knat_network *n,
 	knat_nl_multicast(kn, msg);
 }
 
+/* ---- static mappings ---- */
+
+static int knat_nl_fill_map(struct sk_buff *skb, const struct knat_network *n,
+			    const struct knat_params *p,
+			    const struct knat_smap *m, u32 portid, u32 seq,
+			    int flags, u8 cmd)
+{
+	__be32 now = knat_smap_ext_addr(m, p);
+	u64 packets = 0, sessions = 0;
+	void *hdr;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct knat_smap_stats *st = per_cpu_ptr(m->stats, cpu);
+
+		packets += READ_ONCE(st->packets);
+		sessions += READ_ONCE(st->sessions);
+	}
+
+	hdr = genlmsg_put(skb, portid, seq, &knat_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, KNAT_A_MAP_NETWORK, n->name) ||
+	    nla_put_u8(skb, KNAT_A_MAP_PROTO, m->proto) ||
+	    (m->ext_addr &&
+	     nla_put_in_addr(skb, KNAT_A_MAP_EXT_ADDR, m->ext_addr)) ||
+	    nla_put_in_addr(skb, KNAT_A_MAP_INT_ADDR, m->int_addr) ||
+	    (now && nla_put_in_addr(skb, KNAT_A_MAP_EXT_ADDR_NOW, now)) ||
+	    nla_put_u64_64bit(skb, KNAT_A_MAP_PACKETS, packets,
+			      KNAT_A_MAP_PAD))
+		goto err;
+	if (m->proto &&
+	    (nla_put_u16(skb, KNAT_A_MAP_EXT_PORT_MIN, m->ext_min) ||
+	     nla_put_u16(skb, KNAT_A_MAP_EXT_PORT_MAX, m->ext_max) ||
+	     nla_put_u16(skb, KNAT_A_MAP_INT_PORT_MIN, m->int_min) ||
+	     nla_put_u16(skb, KNAT_A_MAP_INT_PORT_MAX, m->int_max) ||
+	     (m->rem_plen &&
+	      (nla_put_in_addr(skb, KNAT_A_MAP_REM_PREFIX, m->rem_prefix) ||
+	       nla_put_u8(skb, KNAT_A_MAP_REM_PREFIX_LEN, m->rem_plen))) ||
+	     nla_put_u64_64bit(skb, KNAT_A_MAP_SESSIONS, sessions,
+			       KNAT_A_MAP_PAD)))
+		goto err;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ * cb->args[0]: id of the network being sent, args[1]: index of its next
+ * mapping.  Mappings of one network are sent in the order they were added.
+ */
+static int knat_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct knat_net *kn = knat_pernet(sock_net(skb->sk));
+	struct nlattr **tb = knat_dump_attrs(cb);
+	struct knat_network *n, *only = NULL;
+	const struct knat_params *p;
+	int err = 0;
+
+	mutex_lock(&kn->lock);
+	if (tb[KNAT_A_MAP_NETWORK]) {
+		only = knat_network_find(kn, nla_data(tb[KNAT_A_MAP_NETWORK]));
+		if (!only) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, tb[KNAT_A_MAP_NETWORK],
+					    "no such network");
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	list_for_each_entry(n, &kn->networks, list) {
+		if ((only && n != only) || n->id < cb->args[0])
+			continue;
+		if (n->id != cb->args[0]) {
+			cb->args[0] = n->id;
+			cb->args[1] = 0;
+		}
+		p = rcu_dereference_protected(n->params,
+					      lockdep_is_held(&kn->lock));
+		for (; cb->args[1] < p->n_maps; cb->args[1]++) {
+			err = knat_nl_fill_map(skb, n, p,
+					       p->maps[cb->args[1]],
+					       NETLINK_CB(cb->skb).portid,
+					       cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					       KNAT_CMD_MAP_GET);
+			if (err)
+				goto out;
+		}
+	}
+out:
+	mutex_unlock(&kn->lock);
+	return err == -EMSGSIZE ? skb->len : err ?: skb->len;
+}
+
+void knat_nl_notify_map(struct knat_net *kn, const struct knat_network *n,
+			const struct knat_params *p, const struct knat_smap *m,
+			u8 cmd)
+{
+	struct sk_buff *msg;
+
+	if (!knat_nl_listeners(kn))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (knat_nl_fill_map(msg, n, p, m, 0, 0, 0, cmd)) {
+		nlmsg_free(msg);
+		return;
+	}
+	knat_nl_multicast(kn, msg);
+}
+
 /* ---- statistics ---- */
 
 static int knat_nl_fill_stats(struct sk_buff *skb, struct netlink_callback *cb,
@@ -814,21 +995,21 @@ static const struct genl_ops knat_genl_ops[] = {
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_NEW,
-		.doit	= knat_nl_network_change,
+		.doit	= knat_nl_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_SET,
-		.doit	= knat_nl_network_change,
+		.doit	= knat_nl_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= KNAT_CMD_NETWORK_DEL,
-		.doit	= knat_nl_network_change,
+		.doit	= knat_nl_change,
 		.policy	= knat_network_policy,
 		.maxattr = KNAT_A_NETWORK_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
@@ -875,6 +1056,26 @@ static const struct genl_ops knat_genl_ops[] = {
 		.policy	= knat_stats_policy,
 		.maxattr = KNAT_A_STATS_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= KNAT_CMD_MAP_NEW,
+		.doit	= knat_nl_change,
+		.policy	= knat_map_policy,
+		.maxattr = KNAT_A_MAP_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= KNAT_CMD_MAP_DEL,
+		.doit	= knat_nl_change,
+		.policy	= knat_map_policy,
+		.maxattr = KNAT_A_MAP_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= KNAT_CMD_MAP_GET,
+		.dumpit	= knat_nl_map_dump,
+		.policy	= knat_map_policy,
+		.maxattr = KNAT_A_MAP_MAX,
 	},
 	{
 		.cmd	= KNAT_CMD_CONFIG_APPLY,

@@ -34,6 +34,7 @@ void knat_params_default(struct knat_params *p)
 
 	memset(p, 0, sizeof(*p));
 	p->filtering = KNAT_FILTER_ADDRESS_DEPENDENT;
+	p->hairpin = true;
 	p->max_sessions = knat_default_max_sessions();
 	for (i = 0; i < KNAT_TO_MAX; i++) {
 		p->timeout_s[i] = knat_default_timeouts[i];
@@ -103,9 +104,34 @@ struct knat_params *knat_params_clone(const struct knat_params *old)
 	p = kmemdup(old, sizeof(*old), GFP_KERNEL);
 	if (!p)
 		return NULL;
+	if (p->n_maps) {
+		p->maps = kmemdup(old->maps, p->n_maps * sizeof(p->maps[0]),
+				  GFP_KERNEL);
+		if (!p->maps) {
+			kfree(p);
+			return NULL;
+		}
+	}
 	for (i = 0; i < p->n_addrs; i++)
 		refcount_inc(&p->addrs[i]->users);
+	for (i = 0; i < p->n_maps; i++)
+		refcount_inc(&p->maps[i]->ref);
 	return p;
+}
+
+static void knat_smap_free_rcu(struct rcu_head *head)
+{
+	struct knat_smap *m = container_of(head, struct knat_smap, rcu);
+
+	free_percpu(m->stats);
+	kfree(m);
+}
+
+/* The packet path may still read @m until a grace period. */
+void knat_smap_put(struct knat_smap *m)
+{
+	if (refcount_dec_and_test(&m->ref))
+		call_rcu(&m->rcu, knat_smap_free_rcu);
 }
 
 /* Under lock; the packet path may still read @p until a grace period. */
@@ -117,6 +143,10 @@ void knat_params_free(struct knat_params *p)
 		return;
 	for (i = 0; i < p->n_addrs; i++)
 		knat_extaddr_put(p->addrs[i]);
+	for (i = 0; i < p->n_maps; i++)
+		knat_smap_put(p->maps[i]);
+	/* The array is not read by the packet path (see knat_config). */
+	kfree(p->maps);
 	kfree_rcu(p, rcu);
 }
 

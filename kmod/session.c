@@ -433,12 +433,15 @@ static bool knat_port_local(struct net *net, u8 proto, __be32 addr, u16 port)
 static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
 			   struct knat_extaddr *ea, u8 proto, u16 want)
 {
+	const struct knat_config *cfg = rcu_dereference(kn->config);
 	unsigned long *map = ea->ports[knat_proto_idx(proto)];
 	unsigned int lo, hi, start, port, tries = KNAT_PORT_TRIES;
+	const struct knat_cmap *cm;
 	bool wrapped = false;
 
 	knat_port_range(kn, p, proto, &lo, &hi);
 	if (want >= lo && want <= hi && !test_bit(want, map) &&
+	    !knat_cmap_port(cfg, proto, ea->addr, want) &&
 	    !knat_port_local(kn->net, proto, ea->addr, want)) {
 		port = want;
 		goto found;
@@ -453,6 +456,12 @@ static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
 				return 0;
 			wrapped = true;
 			port = lo;
+			continue;
+		}
+		/* Static mappings' ports are never handed out. */
+		cm = knat_cmap_port(cfg, proto, ea->addr, port);
+		if (cm) {
+			port = cm->hi + 1;
 			continue;
 		}
 		if (!knat_port_local(kn->net, proto, ea->addr, port))
@@ -602,8 +611,8 @@ err_port:
 }
 
 /*
- * Link a session (keys filled in) under its mapping and host.  Under
- * tbl_lock.  On failure nothing of it is left in the tables.
+ * Link a session (keys filled in) under its mapping (none for a port
+ * mapping's session) and host.  Under tbl_lock.  On failure nothing of it is left in the tables.
  */
 static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 			     struct knat_mapping *m, struct knat_host **hostp)
@@ -643,7 +652,8 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 		return err;
 	}
 
-	m->n_sessions++;
+	if (m)
+		m->n_sessions++;
 	host->n_sessions++;
 	atomic_inc(&s->network->n_sessions);
 	atomic_inc(&kn->n_sessions);
@@ -812,6 +822,80 @@ err_unlock:
 	return ERR_PTR(err);
 }
 
+/*
+ * A session for a new inbound flow to port @ext_port (host order) of
+ * @ext_addr that port mapping @cm forwards to its internal host: no
+ * dynamic mapping, the internal port from the mapping.
+ */
+struct knat_session *knat_session_create_static(struct knat_net *kn,
+						const struct knat_cmap *cm,
+						__be32 ext_addr, u16 ext_port,
+						__be32 rem_addr,
+						__be16 rem_port)
+{
+	const struct knat_smap *sm = cm->m;
+	struct knat_network *n = cm->n;
+	const struct knat_params *p = rcu_dereference(n->params);
+	struct knat_session *s, *other;
+	struct knat_host *host;
+	__be16 int_port;
+	int err;
+
+	if (sm->int_min == sm->int_max)
+		int_port = htons(sm->int_min);
+	else
+		int_port = htons(sm->int_min + (ext_port - cm->lo));
+
+	s = kmem_cache_alloc(knat_session_cache, GFP_ATOMIC);
+	if (!s) {
+		knat_count(n->stats, KNAT_CNT_DROP_NOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock_bh(&kn->tbl_lock);
+	other = knat_session_out(kn, sm->proto, sm->int_addr, int_port,
+				 rem_addr, rem_port);
+	if (other) {
+		spin_unlock_bh(&kn->tbl_lock);
+		kmem_cache_free(knat_session_cache, s);
+		return other;
+	}
+	host = knat_host_get(kn, sm->int_addr);
+	err = knat_check_limits(n, p, host);
+	if (err)
+		goto err_unlock;
+
+	s->network = n;
+	s->proto = sm->proto;
+	s->int_addr = sm->int_addr;
+	s->int_port = int_port;
+	s->ext_addr = ext_addr;
+	s->ext_port = htons(ext_port);
+	s->rem_addr = rem_addr;
+	s->rem_port = rem_port;
+	s->dead = 0;
+	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC);
+	s->last_seen = (u32)jiffies;
+	err = knat_session_link(kn, s, NULL, &host);
+	if (err) {
+		knat_host_put_unused(kn, host);
+		goto err_unlock;
+	}
+	spin_unlock_bh(&kn->tbl_lock);
+
+	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	this_cpu_inc(sm->stats->sessions);
+	knat_gc_kick(kn);
+	knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_NEW, 0);
+	return s;
+
+err_unlock:
+	spin_unlock_bh(&kn->tbl_lock);
+	knat_count_create_error(n, err);
+	kmem_cache_free(knat_session_cache, s);
+	return ERR_PTR(err);
+}
+
 /* ---- removal ---- */
 
 /*
@@ -829,7 +913,10 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 			       knat_out_params);
 	rhltable_remove(&kn->sessions_in, &s->in_node, knat_in_params);
 
-	m = knat_mapping_int(kn, s->proto, s->int_addr, s->int_port);
+	/* A port mapping's session has no dynamic mapping. */
+	m = NULL;
+	if (!(atomic_read(&s->state) & KNAT_SESS_STATIC))
+		m = knat_mapping_int(kn, s->proto, s->int_addr, s->int_port);
 	if (m && --m->n_sessions == 0)
 		knat_mapping_unlink(kn, m);
 
@@ -978,7 +1065,12 @@ bool knat_filter_match(const struct knat_filter *f,
 	       (!(has & KNAT_FILTER_EXT_ADDR) || s->ext_addr == f->ext_addr) &&
 	       (!(has & KNAT_FILTER_EXT_PORT) || s->ext_port == f->ext_port) &&
 	       (!(has & KNAT_FILTER_REM_ADDR) || s->rem_addr == f->rem_addr) &&
-	       (!(has & KNAT_FILTER_REM_PORT) || s->rem_port == f->rem_port);
+	       (!(has & KNAT_FILTER_REM_PORT) || s->rem_port == f->rem_port) &&
+	       (!(has & KNAT_FILTER_EXT_RANGE) ||
+		(be16_to_cpu(s->ext_port) >= f->ext_lo &&
+		 be16_to_cpu(s->ext_port) <= f->ext_hi)) &&
+	       (!(has & KNAT_FILTER_STATIC) ||
+		(atomic_read(&s->state) & KNAT_SESS_STATIC));
 }
 
 static bool knat_flush_match(struct knat_session *s, void *arg)

@@ -2060,7 +2060,8 @@ TEST_F(knat, apply_last_op_fails)
 	a.attrs = nest_start(a.m, KNAT_A_OP_ATTRS);
 	nla_put_string(a.m, KNAT_A_NETWORK_NAME, BASE_NAME);
 	end = op_end(&a);
-	rejected(_metadata, c, apply_end(&a), ERANGE, "integer out of range",
+	rejected(_metadata, c, apply_end(&a), ERANGE,
+		 "not a configuration change (NETWORK_NEW, _SET, _DEL, MAP_NEW, _DEL)",
 		 self->before, &r);
 	expect_in_op(_metadata, &r, a.op_start, end);
 	EXPECT_EQ(off, r.offs);
@@ -2128,14 +2129,14 @@ TEST_F(knat, apply_last_op_fails)
 	EXPECT_EQ(off, r.offs);
 	expect_absent(_metadata, c);
 
-	/* 10. KNAT_A_CONFIG_OP outside OPS */
+	/* 10. a KNAT_A_CONFIG_OP at the top level that is not a nest */
 	apply_begin(c, &a, false);
 	apply_good_ops(&a);
 	apply_end(&a);
 	off = tail_off(a.m);
 	nla_put_u32(a.m, KNAT_A_CONFIG_OP, 0);
-	rejected(_metadata, c, a.m, EINVAL,
-		 "Attribute failed policy validation", self->before, &r);
+	rejected(_metadata, c, a.m, EINVAL, "NLA_F_NESTED is missing",
+		 self->before, &r);
 	EXPECT_EQ(off, r.offs);
 	expect_absent(_metadata, c);
 

@@ -295,9 +295,13 @@
  * 5382 REQ-8, RFC 5508 REQ-7): the target sees it come from the client's
  * external address and port.  KNAT_A_NETWORK_HAIRPIN 0 turns this off for
  * clients of that network.  A process of the NAT host itself that connects
- * to an external address and a mapped port reaches the target likewise,
- * from its own address and port (host loopback).  Counted in
- * KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.
+ * to an external address and a mapped port (of a port mapping, or a
+ * dynamic one) reaches the target likewise, from its own address and port
+ * (host loopback).  Both are for TCP and UDP; a 1:1 mapping's address is
+ * hairpinned but not looped back (to the host it is the host's own).
+ * Counted in KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.  Hairpinned flows
+ * reach the target with new addresses at PREROUTING: a conntrack firewall
+ * on the router sees each direction as a flow of its own.
  *
  * Events
  * ------
@@ -376,9 +380,7 @@ enum knat_info_attr {
 						 * CONFIG_APPLY, events,
 						 * session filters
 						 */
-#define KNAT_FEATURE_MAPS	_BITULL(3)	/* MAP_*, HAIRPIN, top-level
-						 * KNAT_A_CONFIG_OP
-						 */
+#define KNAT_FEATURE_MAPS	_BITULL(3)	/* MAP_*, hairpin, top-level ops */
 
 #define KNAT_MCGRP_EVENTS	"events"
 

@@ -6,11 +6,18 @@
  * A file holds one command per line:
  *	flush				first, if at all: delete every network
  *	network add|set|delete ...	as on the command line
+ *	map add|delete ...		as on the command line
  * Words are separated by blanks, without quoting (no name or value has a
  * blank); a word that starts with '#' starts a comment up to the end of
- * the line.  Commands and verbs are written in full: a file outlives the
- * natctl that reads it, and a later verb could make an abbreviation
- * ambiguous.
+ * the line.  Commands and verbs are written in full ("del" is "delete"
+ * too): a file outlives the natctl that reads it, and a later verb could
+ * make an abbreviation ambiguous.
+ *
+ * Each change is a KNAT_A_CONFIG_OP.  A module with KNAT_FEATURE_MAPS
+ * takes them at the top level of the request, as many as fit in a message;
+ * an older one in a single KNAT_A_CONFIG_OPS nest, at most 64 KiB.  The
+ * request is built with the ops at the top level, and put into the nest
+ * only for an older module.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +25,7 @@
 
 #include <knat.h>
 
+#include "map.h"
 #include "natctl.h"
 #include "network.h"
 #include "nl.h"
@@ -26,26 +34,31 @@
 /* KNAT_A_CONFIG_OPS is one attribute: its length is a u16. */
 #define CONFIG_OPS_MAX		UINT16_MAX
 
+/* The attributes of the longest command: a network's. */
+#define CONFIG_ARGS_MAX		NETWORK_ARGS_MAX
+_Static_assert(MAP_ARGS_MAX <= CONFIG_ARGS_MAX,
+	       "a mapping's attributes fit where a network's do");
+
 /* One KNAT_A_CONFIG_OP: its nest, KNAT_A_OP_CMD, KNAT_A_OP_ATTRS. */
 #define CONFIG_OP_MAX		(3 * MNL_ATTR_HDRLEN + MNL_ALIGN(1) + \
-				 NETWORK_ARGS_MAX)
+				 CONFIG_ARGS_MAX)
 
-/* The flag, the ops up to the limit, and room for one op beyond it. */
-#define CONFIG_REQ_SIZE		(MNL_NLMSG_HDRLEN + GENL_HDRLEN + \
-				 2 * MNL_ATTR_HDRLEN + CONFIG_OPS_MAX + \
-				 CONFIG_OP_MAX)
+/* The request's first size; it grows as the file needs. */
+#define CONFIG_REQ_SIZE		65536
 
 /* Where a change is in the request, and where it was in the file. */
 struct config_op {
 	uint32_t start;		/* its KNAT_A_CONFIG_OP, from the nlmsghdr */
 	uint32_t end;
 	unsigned int line;
+	uint8_t cmd;		/* KNAT_CMD_* */
+	uint64_t features;	/* KNAT_FEATURE_* it needs beyond networks */
 };
 
 struct config {
 	const char *name;	/* of the file, for messages */
 	struct nlmsghdr *nlh;
-	struct nlattr *ops;	/* KNAT_A_CONFIG_OPS, open */
+	size_t size;		/* bytes at nlh */
 	unsigned int n_cmds;	/* commands so far, flush included */
 	struct config_op flush;	/* KNAT_A_CONFIG_FLUSH, if n_cmds */
 	struct config_op *op;
@@ -100,6 +113,31 @@ static uint32_t config_offset(const struct config *c, const void *p)
 	return (uint32_t)((const char *)p - (const char *)c->nlh);
 }
 
+/* Makes room for @len more bytes in the request. */
+static int config_room(struct config *c, size_t len)
+{
+	size_t size = c->size;
+	void *nlh;
+
+	while (size - c->nlh->nlmsg_len < len)
+		size *= 2;
+	if (size == c->size)
+		return 0;
+	if (size > UINT32_MAX) {
+		natctl_err("the transaction is too large for one netlink message");
+		return -E2BIG;
+	}
+	nlh = realloc(c->nlh, size);
+	if (!nlh) {
+		natctl_err("out of memory");
+		return -ENOMEM;
+	}
+	memset((char *)nlh + c->size, 0, size - c->size);
+	c->nlh = nlh;
+	c->size = size;
+	return 0;
+}
+
 static int config_flush(struct config *c, int argc, char **argv,
 			unsigned int line)
 {
@@ -110,6 +148,7 @@ static int config_flush(struct config *c, int argc, char **argv,
 	if (argc > 1)
 		return natctl_usage_err("flush: unexpected argument '%s'",
 					argv[1]);
+	/* The request starts with room for more than this. */
 	flag = mnl_nlmsg_get_payload_tail(c->nlh);
 	mnl_attr_put(c->nlh, KNAT_A_CONFIG_FLUSH, 0, NULL);
 	c->flush.start = config_offset(c, flag);
@@ -119,28 +158,41 @@ static int config_flush(struct config *c, int argc, char **argv,
 }
 
 static const struct {
+	const char *object;
 	const char *verb;
 	uint8_t cmd;
 } config_verbs[] = {
-	{ "add",	KNAT_CMD_NETWORK_NEW },
-	{ "set",	KNAT_CMD_NETWORK_SET },
-	{ "delete",	KNAT_CMD_NETWORK_DEL },
+	{ "network",	"add",		KNAT_CMD_NETWORK_NEW },
+	{ "network",	"set",		KNAT_CMD_NETWORK_SET },
+	{ "network",	"delete",	KNAT_CMD_NETWORK_DEL },
+	{ "network",	"del",		KNAT_CMD_NETWORK_DEL },
+	{ "map",	"add",		KNAT_CMD_MAP_NEW },
+	{ "map",	"delete",	KNAT_CMD_MAP_DEL },
+	{ "map",	"del",		KNAT_CMD_MAP_DEL },
 };
 
-static int config_network(struct config *c, int argc, char **argv,
-			  unsigned int line)
+/* A "network" or "map" line: one KNAT_A_CONFIG_OP at the top level. */
+static int config_op(struct config *c, int argc, char **argv,
+		     unsigned int line)
 {
 	struct nlattr *op, *attrs;
 	struct config_op *ops;
+	uint64_t features = 0;
+	bool map = !strcmp(argv[0], "map");
 	uint8_t cmd = 0;
 	size_t i;
 	int ret;
 
 	if (argc < 2)
-		return natctl_usage_err("network: missing add, set or delete");
+		return natctl_usage_err(map ? "map: missing add or delete" :
+					      "network: missing add, set or delete");
 	for (i = 0; i < ARRAY_SIZE(config_verbs); i++)
-		if (!strcmp(argv[1], config_verbs[i].verb))
+		if (!strcmp(argv[0], config_verbs[i].object) &&
+		    !strcmp(argv[1], config_verbs[i].verb))
 			cmd = config_verbs[i].cmd;
+	if (!cmd && map)
+		return natctl_usage_err("unknown map command '%s' (a file holds 'map add' and 'map delete', in full)",
+					argv[1]);
 	if (!cmd)
 		return natctl_usage_err("unknown network command '%s' (a file holds 'network add', 'network set' and 'network delete', in full)",
 					argv[1]);
@@ -154,26 +206,31 @@ static int config_network(struct config *c, int argc, char **argv,
 		c->op = ops;
 		c->max_ops = c->max_ops * 2 + 16;
 	}
-	if (!c->ops)
-		c->ops = mnl_attr_nest_start(c->nlh, KNAT_A_CONFIG_OPS);
+	ret = config_room(c, CONFIG_OP_MAX);
+	if (ret)
+		return ret;
 
-	/* The nest so far is at most CONFIG_OPS_MAX: one more op fits. */
 	op = mnl_attr_nest_start(c->nlh, KNAT_A_CONFIG_OP);
 	mnl_attr_put_u8(c->nlh, KNAT_A_OP_CMD, cmd);
 	attrs = mnl_attr_nest_start(c->nlh, KNAT_A_OP_ATTRS);
-	ret = network_parse_args(cmd, argc - 1, argv + 1, c->nlh);
+	if (map) {
+		ret = map_parse_args(cmd, argc - 1, argv + 1, c->nlh);
+		features = KNAT_FEATURE_MAPS;
+	} else {
+		ret = network_parse_args(cmd, argc - 1, argv + 1, c->nlh,
+					 &features);
+	}
 	if (ret)
 		return ret;
 	mnl_attr_nest_end(c->nlh, attrs);
 	mnl_attr_nest_end(c->nlh, op);
 
-	if (c->nlh->nlmsg_len - config_offset(c, c->ops) > CONFIG_OPS_MAX)
-		return natctl_usage_err("too many changes: those of one transaction are limited to 64 KiB of attributes (this is change %zu)",
-					c->n_ops + 1);
 	c->op[c->n_ops++] = (struct config_op){
 		.start = config_offset(c, op),
 		.end = c->nlh->nlmsg_len,
 		.line = line,
+		.cmd = cmd,
+		.features = features,
 	};
 	return 0;
 }
@@ -186,10 +243,10 @@ static int config_line(struct config *c, int argc, char **argv,
 
 	if (!strcmp(argv[0], "flush"))
 		ret = config_flush(c, argc, argv, line);
-	else if (!strcmp(argv[0], "network"))
-		ret = config_network(c, argc, argv, line);
+	else if (!strcmp(argv[0], "network") || !strcmp(argv[0], "map"))
+		ret = config_op(c, argc, argv, line);
 	else
-		ret = natctl_usage_err("unknown command '%s' (a file holds 'flush' and 'network add|set|delete' lines)",
+		ret = natctl_usage_err("unknown command '%s' (a file holds 'flush', 'network add|set|delete' and 'map add|delete' lines)",
 				       argv[0]);
 	if (!ret)
 		c->n_cmds++;
@@ -275,8 +332,82 @@ static void config_report(const struct config *c, const struct nl_ack *ack)
 			   msg ? msg : "");
 }
 
+/* natctl_err() with "FILE:LINE: " in front. */
+static void config_where(const struct config *c, const struct config_op *op)
+{
+	static char where[4096 + 16];
+
+	snprintf(where, sizeof(where), "%s:%u", c->name, op->line);
+	natctl_set_where(where);
+}
+
+/*
+ * Fails, naming the line, when a change needs what the module does not
+ * have: an older module would refuse it less clearly.
+ */
+static int config_check_features(const struct config *c, uint64_t features)
+{
+	const struct config_op *op;
+	uint64_t missing;
+	size_t i;
+
+	for (i = 0; i < c->n_ops; i++) {
+		op = &c->op[i];
+		missing = op->features & ~features;
+		if (!missing)
+			continue;
+		config_where(c, op);
+		natctl_lacks(missing, op->cmd == KNAT_CMD_MAP_NEW ||
+				      op->cmd == KNAT_CMD_MAP_DEL ?
+				      "static mappings" : "hairpin setting");
+		natctl_set_where(NULL);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * For a module without KNAT_FEATURE_MAPS: the ops, built at the top
+ * level, into one KNAT_A_CONFIG_OPS nest, whose length is 16 bits.
+ */
+static int config_nest_ops(struct config *c)
+{
+	uint32_t start, len;
+	struct nlattr *nest;
+	size_t i;
+	int ret;
+
+	if (!c->n_ops)
+		return 0;
+	start = c->op[0].start;
+	len = c->nlh->nlmsg_len - start;
+	if (MNL_ATTR_HDRLEN + len > CONFIG_OPS_MAX) {
+		for (i = 0; MNL_ATTR_HDRLEN + c->op[i].end - start <=
+			    CONFIG_OPS_MAX; i++)
+			;
+		config_where(c, &c->op[i]);
+		natctl_err("too many changes for this knat module: it takes 64 KiB of them in one transaction, reached here (a module with the 'maps' feature takes any number; see 'natctl info')");
+		natctl_set_where(NULL);
+		return -E2BIG;
+	}
+	ret = config_room(c, MNL_ATTR_HDRLEN);
+	if (ret)
+		return ret;
+	nest = (struct nlattr *)((char *)c->nlh + start);
+	memmove((char *)nest + MNL_ATTR_HDRLEN, nest, len);
+	nest->nla_type = NLA_F_NESTED | KNAT_A_CONFIG_OPS;
+	nest->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+	c->nlh->nlmsg_len += MNL_ATTR_HDRLEN;
+	for (i = 0; i < c->n_ops; i++) {
+		c->op[i].start += MNL_ATTR_HDRLEN;
+		c->op[i].end += MNL_ATTR_HDRLEN;
+	}
+	return 0;
+}
+
 int natctl_file(struct ctx *ctx, const char *path)
 {
+	const struct natctl_info *info;
 	struct config c = { .name = path };
 	struct nl_ack ack;
 	struct nl *nl;
@@ -299,15 +430,21 @@ int natctl_file(struct ctx *ctx, const char *path)
 		ret = -ENOMEM;
 		goto out;
 	}
+	c.size = CONFIG_REQ_SIZE;
 	nl_req_init(c.nlh, KNAT_CMD_CONFIG_APPLY, 0);
 
 	ret = config_read(&c, fp);
 	if (ret || !c.n_cmds)
 		goto out;	/* an empty file changes nothing */
-	if (c.ops)
-		mnl_attr_nest_end(c.nlh, c.ops);
 
-	ret = natctl_nl(ctx, &nl);
+	/* The layout of the request depends on the module. */
+	ret = natctl_info(ctx, &info);
+	if (!ret)
+		ret = config_check_features(&c, info->features);
+	if (!ret && !(info->features & KNAT_FEATURE_MAPS))
+		ret = config_nest_ops(&c);
+	if (!ret)
+		ret = natctl_nl(ctx, &nl);
 	if (ret)
 		goto out;
 	ret = nl_req_exchange(nl, c.nlh, NULL, NULL, &ack);
@@ -340,27 +477,83 @@ static const struct save_timeout save_timeouts[] = {
 
 struct save {
 	FILE *fp;		/* the file, in memory until complete */
-	const char *version;
-	char version_buf[32];
+	struct map *maps;	/* sorted by network, then external side */
+	size_t n_maps;
+	size_t max_maps;
+	size_t n_saved;		/* maps written */
 };
 
-static const struct nl_policy save_info_policy[KNAT_A_INFO_MAX + 1] = {
-	[KNAT_A_INFO_VERSION]	= { .type = MNL_TYPE_NUL_STRING, .len = 31 },
-};
-
-static int save_info_reply(const struct nlmsghdr *nlh, void *data)
+static int save_map_reply(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[KNAT_A_INFO_MAX + 1];
 	struct save *s = data;
+	struct map *maps;
 	int ret;
 
-	ret = nl_parse(nlh, save_info_policy, KNAT_A_INFO_MAX, tb);
-	if (!ret && tb[KNAT_A_INFO_VERSION]) {
-		snprintf(s->version_buf, sizeof(s->version_buf), "%s",
-			 mnl_attr_get_str(tb[KNAT_A_INFO_VERSION]));
-		s->version = s->version_buf;
+	if (s->n_maps == s->max_maps) {
+		maps = reallocarray(s->maps, s->max_maps * 2 + 64,
+				    sizeof(*maps));
+		if (!maps) {
+			natctl_err("out of memory");
+			return -ENOMEM;
+		}
+		s->maps = maps;
+		s->max_maps = s->max_maps * 2 + 64;
 	}
+	ret = map_parse(nlh, &s->maps[s->n_maps]);
+	if (!ret)
+		s->n_maps++;
 	return ret;
+}
+
+/*
+ * The order of a network's mappings in the file: the same whatever the
+ * kernel's, so that saving the same configuration gives the same file.
+ */
+static int save_map_cmp(const void *a, const void *b)
+{
+	const struct map *x = a, *y = b;
+	int ret;
+
+	ret = strcmp(x->network, y->network);
+	if (ret)
+		return ret;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->has_ext_addr != y->has_ext_addr)
+		return x->has_ext_addr ? 1 : -1;
+	if (x->ext_addr != y->ext_addr)
+		return ntohl(x->ext_addr) < ntohl(y->ext_addr) ? -1 : 1;
+	if (x->ext_min != y->ext_min)
+		return x->ext_min < y->ext_min ? -1 : 1;
+	return 0;
+}
+
+/* The mappings of network @name, as "map add" lines. */
+static int save_maps_of(struct save *s, const char *name)
+{
+	char args[MAP_ARGS_STRLEN];
+	size_t lo = 0, hi = s->n_maps, mid;
+	const struct map *m;
+
+	/* The first of the network's mappings. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(s->maps[mid].network, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->n_maps && !strcmp(s->maps[lo].network, name); lo++) {
+		m = &s->maps[lo];
+		if (!map_format_args(m, args)) {
+			natctl_err("network %s: a mapping of protocol %u is unknown to this natctl",
+				   name, m->proto);
+			return -EPROTO;
+		}
+		fprintf(s->fp, "map add %s\n", args);
+		s->n_saved++;
+	}
+	return 0;
 }
 
 /* Names the kernel takes but a file cannot hold: blanks, quotes, '#'. */
@@ -466,6 +659,9 @@ static int save_network(const struct nlmsghdr *nlh, void *data)
 	attr = tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH];
 	if (attr && mnl_attr_get_u8(attr))
 		fputs(" udp-inbound-refresh on", fp);
+	attr = tb[KNAT_A_NETWORK_HAIRPIN];
+	if (attr && !mnl_attr_get_u8(attr))
+		fputs(" hairpin off", fp);
 
 	for (i = 0; i < ARRAY_SIZE(save_timeouts); i++) {
 		attr = tb[save_timeouts[i].attr];
@@ -477,7 +673,7 @@ static int save_network(const struct nlmsghdr *nlh, void *data)
 				value);
 	}
 	fputc('\n', fp);
-	return 0;
+	return save_maps_of(s, name);
 }
 
 static void save_usage(FILE *fp)
@@ -488,7 +684,9 @@ static void save_usage(FILE *fp)
 	      "save prints the configuration of the network namespace as a file\n"
 	      "for 'natctl -f': a '# natctl save' comment, 'flush', then one\n"
 	      "'network add' line per network, with every option that is not the\n"
-	      "default (and max-sessions, whose default depends on the memory).\n"
+	      "default (and max-sessions, whose default depends on the memory),\n"
+	      "each followed by a 'map add' line per static mapping of the\n"
+	      "network.\n"
 	      "\n"
 	      "natctl -f FILE (or -f - for standard input) applies the commands\n"
 	      "of FILE as one transaction: all of them or, after an error, none.\n"
@@ -500,10 +698,13 @@ static void save_usage(FILE *fp)
 	      "  network add NAME ...          as 'natctl network add'\n"
 	      "  network set NAME ...          as 'natctl network set'\n"
 	      "  network delete NAME           as 'natctl network delete'\n"
+	      "  map add NETWORK ...           as 'natctl map add'\n"
+	      "  map delete NETWORK ...        as 'natctl map delete'\n"
 	      "Words are separated by blanks, with no quoting; a word starting\n"
 	      "with '#' starts a comment; blank lines are ignored.  Commands and\n"
-	      "verbs are written in full.  A file without commands changes\n"
-	      "nothing.  Errors name the line: FILE:LINE: ...\n"
+	      "verbs are written in full ('del' for 'delete' too).  A file\n"
+	      "without commands changes nothing.  Errors name the line:\n"
+	      "FILE:LINE: ...\n"
 	      "\n"
 	      "  natctl save > knat.conf && natctl -f knat.conf\n"
 	      "reapplies the configuration as it was.\n", fp);
@@ -511,7 +712,8 @@ static void save_usage(FILE *fp)
 
 int cmd_save(struct ctx *ctx, int argc, char **argv)
 {
-	struct save s = { .version = "unknown" };
+	const struct natctl_info *info;
+	struct save s = { 0 };
 	struct nlmsghdr *nlh;
 	char *buf = NULL;
 	size_t len = 0;
@@ -539,14 +741,26 @@ int cmd_save(struct ctx *ctx, int argc, char **argv)
 		return ret;
 	}
 
-	nlh = nl_req_start(nl, KNAT_CMD_GET_INFO, 0);
-	ret = nl_req_send(nl, nlh, save_info_reply, &s);
+	ret = natctl_info(ctx, &info);
 	if (ret)
 		goto out;
-	fprintf(s.fp, "# natctl save, knat %s\nflush\n", s.version);
+	fprintf(s.fp, "# natctl save, knat %s\nflush\n",
+		*info->version ? info->version : "unknown");
+	/* The mappings first: each network's go after its line. */
+	if (info->features & KNAT_FEATURE_MAPS) {
+		nlh = nl_req_start(nl, KNAT_CMD_MAP_GET, NLM_F_DUMP);
+		ret = nl_req_send(nl, nlh, save_map_reply, &s);
+		if (ret)
+			goto out;
+		qsort(s.maps, s.n_maps, sizeof(*s.maps), save_map_cmp);
+	}
 	nlh = nl_req_start(nl, KNAT_CMD_NETWORK_GET, NLM_F_DUMP);
 	ret = nl_req_send(nl, nlh, save_network, &s);
+	if (!ret && s.n_saved < s.n_maps)
+		natctl_err("warning: %zu mappings of networks deleted during the save are left out",
+			   s.n_maps - s.n_saved);
 out:
+	free(s.maps);
 	if (fclose(s.fp) && !ret) {
 		ret = -errno;
 		natctl_err("cannot save: %s", strerror(-ret));

@@ -2,6 +2,8 @@
 /*
  * natctl info: what the loaded module is and can do.
  */
+#include <errno.h>
+
 #include <knat.h>
 
 #include "natctl.h"
@@ -14,6 +16,7 @@ static const struct {
 	{ KNAT_FEATURE_INFO,	"info" },
 	{ KNAT_FEATURE_NETWORKS, "networks" },
 	{ KNAT_FEATURE_CONTROL,	"control" },
+	{ KNAT_FEATURE_MAPS,	"maps" },
 };
 
 static const struct nl_policy info_policy[KNAT_A_INFO_MAX + 1] = {
@@ -83,6 +86,77 @@ static int info_reply(const struct nlmsghdr *nlh, void *data)
 	out_end_object(o);
 out:
 	return ret;
+}
+
+static int info_cache_reply(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[KNAT_A_INFO_MAX + 1];
+	struct natctl_info *info = data;
+	int ret;
+
+	ret = nl_parse(nlh, info_policy, KNAT_A_INFO_MAX, tb);
+	if (ret)
+		return ret;
+	if (tb[KNAT_A_INFO_VERSION])
+		snprintf(info->version, sizeof(info->version), "%s",
+			 mnl_attr_get_str(tb[KNAT_A_INFO_VERSION]));
+	if (tb[KNAT_A_INFO_FEATURES])
+		info->features = mnl_attr_get_u64(tb[KNAT_A_INFO_FEATURES]);
+	return 0;
+}
+
+int natctl_info(struct ctx *ctx, const struct natctl_info **infop)
+{
+	struct natctl_info info = { 0 };
+	struct nlmsghdr *nlh;
+	struct nl *nl;
+	int ret;
+
+	if (ctx->have_info)
+		goto out;
+	ret = natctl_nl(ctx, &nl);
+	if (ret)
+		return ret;
+	nlh = nl_req_start(nl, KNAT_CMD_GET_INFO, 0);
+	ret = nl_req_send(nl, nlh, info_cache_reply, &info);
+	if (ret)
+		return ret;
+	ctx->info = info;
+	ctx->have_info = true;
+out:
+	*infop = &ctx->info;
+	return 0;
+}
+
+void natctl_lacks(uint64_t features, const char *what)
+{
+	const char *name = "?";
+	size_t i;
+
+	/* Name the first feature missing: there is one per command set. */
+	for (i = 0; i < ARRAY_SIZE(info_features); i++) {
+		if (features & info_features[i].bit) {
+			name = info_features[i].name;
+			break;
+		}
+	}
+	natctl_err("this knat module has no %s: it lacks the '%s' feature (an older module? see 'natctl info')",
+		   what, name);
+}
+
+int natctl_need(struct ctx *ctx, uint64_t features, const char *what)
+{
+	const struct natctl_info *info;
+	int ret;
+
+	ret = natctl_info(ctx, &info);
+	if (ret)
+		return ret;
+	if ((info->features & features) != features) {
+		natctl_lacks(features & ~info->features, what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 int cmd_info(struct ctx *ctx, int argc, char **argv)

@@ -9,6 +9,8 @@
  *   TIME session-del ... network N reason { expired | deleted }
  *   TIME network-{new,set,del} NAME internal PREFIX external ... (as
  *        "network show", on one line)
+ *   TIME map-{new,del} NETWORK PROTO EXTERNAL to INTERNAL ... (as "map
+ *        show")
  *
  * TIME is when natctl received the event: ISO 8601, UTC, milliseconds.
  * With -j each event is one JSON object on a line of its own.
@@ -21,6 +23,7 @@
 
 #include <knat.h>
 
+#include "map.h"
 #include "natctl.h"
 #include "network.h"
 #include "nl.h"
@@ -109,6 +112,7 @@ static void monitor_usage(FILE *fp)
 	      "  TIME session-new PROTO internal ADDR:PORT external ADDR:PORT network NAME\n"
 	      "  TIME session-del ... network NAME reason { expired | deleted }\n"
 	      "  TIME { network-new | network-set | network-del } NAME internal PREFIX ...\n"
+	      "  TIME { map-new | map-del } NETWORK PROTO EXTERNAL to INTERNAL ...\n"
 	      "TIME is when the event was received, in UTC with milliseconds.\n"
 	      "remote: add 'remote ADDR:PORT', the remote end, to session events\n"
 	      "(left out by default, as RFC 6888 suggests for logs).\n"
@@ -216,6 +220,22 @@ static int monitor_network(struct monitor *m, const struct nlmsghdr *nlh,
 	return 0;
 }
 
+static int monitor_map(struct monitor *m, const struct nlmsghdr *nlh,
+		       const char *event)
+{
+	struct map map;
+	int ret;
+
+	ret = map_parse(nlh, &map);
+	if (ret)
+		return ret;
+	monitor_begin(m, event);
+	out_text(m->o, " ");
+	map_print(m->o, &map);
+	monitor_end(m);
+	return 0;
+}
+
 /* The controller's notifications: only "the knat family is gone" matters. */
 static void monitor_ctrl(struct monitor *m, const struct nlmsghdr *nlh)
 {
@@ -265,6 +285,12 @@ static void monitor_msg(struct monitor *m, const struct nlmsghdr *nlh)
 		break;
 	case KNAT_CMD_NETWORK_DEL:
 		monitor_network(m, nlh, "network-del");
+		break;
+	case KNAT_CMD_MAP_NEW:
+		monitor_map(m, nlh, "map-new");
+		break;
+	case KNAT_CMD_MAP_DEL:
+		monitor_map(m, nlh, "map-del");
 		break;
 	default:
 		return;		/* an event of a newer module */

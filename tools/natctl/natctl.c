@@ -34,6 +34,8 @@ static const struct natctl_cmd natctl_cmds[] = {
 	  "show the module's version, features and network count" },
 	{ "network", cmd_network, "{ add | set | delete | show } ...",
 	  "create, change, delete and show NAT networks" },
+	{ "map", cmd_map, "{ add | delete | show } ...",
+	  "add, delete and show static mappings (port forwarding, 1:1)" },
 	{ "session", cmd_session, "{ show | flush } [ FILTER ]...",
 	  "list and flush sessions" },
 	{ "stats", cmd_stats, "[ show | reset ] [ network NAME ] ...",

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "out.h"
@@ -40,10 +41,18 @@ struct natctl_opts {
 	bool stats;		/* -s: every counter, explained */
 };
 
+/* What KNAT_CMD_GET_INFO says of the module, asked once (natctl_info()). */
+struct natctl_info {
+	char version[32];	/* "" when the module did not say */
+	uint64_t features;	/* KNAT_FEATURE_* */
+};
+
 struct ctx {
 	struct natctl_opts opts;
 	struct out out;
 	struct nl *nl;		/* opened on first use by natctl_nl() */
+	struct natctl_info info;
+	bool have_info;		/* info holds the module's answer */
 };
 
 struct natctl_cmd {
@@ -68,8 +77,22 @@ int natctl_dispatch(struct ctx *ctx, const char *what,
 
 int natctl_nl(struct ctx *ctx, struct nl **nlp);
 
+/*
+ * The module's version and features (info.c), asked on first use; opens
+ * the socket.  Returns 0 or a negative errno, reported.
+ */
+int natctl_info(struct ctx *ctx, const struct natctl_info **infop);
+/*
+ * Fails with -EOPNOTSUPP, saying so, unless the module has every feature
+ * of @features; @what names what needs them ("static mappings").
+ */
+int natctl_need(struct ctx *ctx, uint64_t features, const char *what);
+/* The message of natctl_need(), for a module found to lack @features. */
+void natctl_lacks(uint64_t features, const char *what);
+
 int cmd_info(struct ctx *ctx, int argc, char **argv);
 int cmd_network(struct ctx *ctx, int argc, char **argv);
+int cmd_map(struct ctx *ctx, int argc, char **argv);
 int cmd_session(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
 int cmd_lookup(struct ctx *ctx, int argc, char **argv);

@@ -46,6 +46,7 @@ enum {
 	NETWORK_OPT_MAX_SESSIONS,
 	NETWORK_OPT_HOST_MAX_SESSIONS,
 	NETWORK_OPT_UDP_INBOUND_REFRESH,
+	NETWORK_OPT_HAIRPIN,
 	NETWORK_OPT_TIMEOUT,	/* + index in network_timeouts[] */
 };
 
@@ -66,6 +67,7 @@ struct network_conf {
 	uint32_t max_sessions;
 	uint32_t host_max_sessions;
 	uint8_t udp_inbound_refresh;
+	uint8_t hairpin;
 	uint32_t timeouts[NETWORK_N_TIMEOUTS];
 };
 
@@ -88,6 +90,7 @@ static const struct nl_policy network_policy[KNAT_A_NETWORK_MAX + 1] = {
 	[KNAT_A_NETWORK_TIMEOUT_UDP]	= { .type = MNL_TYPE_U32 },
 	[KNAT_A_NETWORK_TIMEOUT_ICMP]	= { .type = MNL_TYPE_U32 },
 	[KNAT_A_NETWORK_SESSIONS]	= { .type = MNL_TYPE_U32 },
+	[KNAT_A_NETWORK_HAIRPIN]	= { .type = MNL_TYPE_U8 },
 };
 
 static void network_usage(FILE *fp)
@@ -106,7 +109,7 @@ static void network_usage(FILE *fp)
 	      "              filtering { endpoint-independent | address-dependent |\n"
 	      "                          address-port-dependent } |\n"
 	      "              max-sessions N | host-max-sessions N |\n"
-	      "              udp-inbound-refresh { on | off } |\n"
+	      "              udp-inbound-refresh { on | off } | hairpin { on | off } |\n"
 	      "              timeout { tcp-established | tcp-transitory | udp | icmp }\n"
 	      "                      SECONDS }\n"
 	      "\n"
@@ -114,8 +117,10 @@ static void network_usage(FILE *fp)
 	      "  1024-65535 outside ip_local_port_range, 1024-32767 with Linux's\n"
 	      "  default range).  max-sessions: 1 to 16777216 (default: scaled\n"
 	      "  to memory).  host-max-sessions: per internal host, 0 (the default)\n"
-	      "  for no limit.  timeout: 1 to 2592000 seconds (defaults 7440, 240,\n"
-	      "  300, 60).  Each option may be given once, each timeout once.\n"
+	      "  for no limit.  hairpin: whether internal hosts reach mappings on\n"
+	      "  the external addresses (default on).  timeout: 1 to 2592000\n"
+	      "  seconds (defaults 7440, 240, 300, 60).  Each option may be given\n"
+	      "  once, each timeout once.\n"
 	      "The internal prefix of a network cannot be changed.\n", fp);
 }
 
@@ -231,6 +236,8 @@ static int network_parse_opt(struct network_conf *c, const char *verb,
 		opt = NETWORK_OPT_HOST_MAX_SESSIONS;
 	} else if (!strcmp(word, "udp-inbound-refresh")) {
 		opt = NETWORK_OPT_UDP_INBOUND_REFRESH;
+	} else if (!strcmp(word, "hairpin")) {
+		opt = NETWORK_OPT_HAIRPIN;
 	} else {
 		return natctl_usage_err("network %s: unknown option '%s'",
 					verb, word);
@@ -273,6 +280,10 @@ static int network_parse_opt(struct network_conf *c, const char *verb,
 	case NETWORK_OPT_UDP_INBOUND_REFRESH:
 		ret = parse_keyword(word, argv[1], &kw_on_off, &value);
 		c->udp_inbound_refresh = (uint8_t)value;
+		break;
+	case NETWORK_OPT_HAIRPIN:
+		ret = parse_keyword(word, argv[1], &kw_on_off, &value);
+		c->hairpin = (uint8_t)value;
 		break;
 	}
 	return ret ? ret : 2;
@@ -357,6 +368,8 @@ static void network_put_conf(struct nlmsghdr *nlh,
 	if (c->given & NETWORK_GIVEN(NETWORK_OPT_UDP_INBOUND_REFRESH))
 		mnl_attr_put_u8(nlh, KNAT_A_NETWORK_UDP_INBOUND_REFRESH,
 				c->udp_inbound_refresh);
+	if (c->given & NETWORK_GIVEN(NETWORK_OPT_HAIRPIN))
+		mnl_attr_put_u8(nlh, KNAT_A_NETWORK_HAIRPIN, c->hairpin);
 	for (i = 0; i < NETWORK_N_TIMEOUTS; i++) {
 		attr = (uint16_t)network_timeouts[i].value;
 		if (c->given & NETWORK_GIVEN(NETWORK_OPT_TIMEOUT + i))
@@ -381,11 +394,12 @@ static int network_parse_del(int argc, char **argv)
 }
 
 int network_parse_args(uint8_t cmd, int argc, char **argv,
-		       struct nlmsghdr *nlh)
+		       struct nlmsghdr *nlh, uint64_t *features)
 {
 	struct network_conf conf = { 0 };
 	int ret;
 
+	*features = 0;
 	if (cmd == KNAT_CMD_NETWORK_DEL) {
 		ret = network_parse_del(argc, argv);
 		if (!ret)
@@ -394,9 +408,12 @@ int network_parse_args(uint8_t cmd, int argc, char **argv,
 	}
 	ret = network_parse_conf(&conf, cmd == KNAT_CMD_NETWORK_NEW, argc,
 				 argv);
-	if (!ret)
-		network_put_conf(nlh, &conf);
-	return ret;
+	if (ret)
+		return ret;
+	network_put_conf(nlh, &conf);
+	if (conf.given & NETWORK_GIVEN(NETWORK_OPT_HAIRPIN))
+		*features |= KNAT_FEATURE_MAPS;
+	return 0;
 }
 
 /* "network add", "network set" and "network delete" */
@@ -406,6 +423,7 @@ static int network_change(struct ctx *ctx, uint8_t cmd, int argc,
 	uint32_t buf[(MNL_NLMSG_HDRLEN + GENL_HDRLEN +
 		      NETWORK_ARGS_MAX) / sizeof(uint32_t)];
 	struct nlmsghdr *nlh;
+	uint64_t features;
 	struct nl *nl;
 	int ret;
 
@@ -415,10 +433,16 @@ static int network_change(struct ctx *ctx, uint8_t cmd, int argc,
 	}
 	/* Checked before the socket opens: a usage error sends nothing. */
 	nlh = nl_req_init(buf, cmd, 0);
-	ret = network_parse_args(cmd, argc, argv, nlh);
+	ret = network_parse_args(cmd, argc, argv, nlh, &features);
 	if (ret)
 		goto out;
 
+	/* An older module would refuse the attribute less clearly. */
+	if (features) {
+		ret = natctl_need(ctx, features, "hairpin setting");
+		if (ret)
+			goto out;
+	}
 	ret = natctl_nl(ctx, &nl);
 	if (ret)
 		goto out;
@@ -546,6 +570,12 @@ static void network_print_limits(struct out *o, const struct nlattr **tb,
 			 mnl_attr_get_u8(attr) ? "on" : "off");
 		out_bool(o, "udp_inbound_refresh", NULL,
 			 mnl_attr_get_u8(attr));
+	}
+	attr = tb[KNAT_A_NETWORK_HAIRPIN];
+	if (attr) {
+		network_sep(o, &sep);
+		out_text(o, "hairpin %s", mnl_attr_get_u8(attr) ? "on" : "off");
+		out_bool(o, "hairpin", NULL, mnl_attr_get_u8(attr));
 	}
 	/* In JSON it comes last, after the timeouts. */
 	attr = tb[KNAT_A_NETWORK_SESSIONS];

@@ -33,10 +33,12 @@ void network_print(struct out *o, const struct nlattr **tb, bool one_line);
  * Parses the arguments of "network add", "set" or "delete" (@cmd
  * KNAT_CMD_NETWORK_NEW, _SET or _DEL; argv[0] is the verb, the arguments
  * follow) and puts that command's attributes into @nlh, which must have
- * room for NETWORK_ARGS_MAX more bytes.  Returns 0 or -NATCTL_EUSAGE
+ * room for NETWORK_ARGS_MAX more bytes; *@features gets the
+ * KNAT_FEATURE_* bits the module needs for them beyond the networks'
+ * own (KNAT_FEATURE_MAPS for hairpin).  Returns 0 or -NATCTL_EUSAGE
  * (reported); the command line and "natctl -f" files share it.
  */
 int network_parse_args(uint8_t cmd, int argc, char **argv,
-		       struct nlmsghdr *nlh);
+		       struct nlmsghdr *nlh, uint64_t *features);
 
 #endif /* NATCTL_NETWORK_H */

@@ -3,8 +3,10 @@
  * One generic netlink socket bound to one family.  See nl.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "natctl.h"
@@ -31,6 +33,7 @@ struct nl {
 	uint32_t family_maxattr;
 	struct nl_group groups[NL_MAX_GROUPS];
 	size_t n_groups;
+	uint32_t sndbuf;	/* the longest request known to fit */
 	char *req;		/* NL_REQ_SIZE */
 	char *buf;		/* NL_RECV_SIZE */
 };
@@ -176,6 +179,45 @@ static void nl_parse_done(const struct nlmsghdr *nlh, struct nl_ack *ack)
 	nl_parse_extack(nlh, sizeof(error), ack);
 }
 
+/* The longest message a send buffer of @size bytes takes (af_netlink.c). */
+static uint32_t nl_sndbuf_room(int size)
+{
+	return size > 32 ? (uint32_t)size - 32 : 0;
+}
+
+/*
+ * The kernel refuses a request longer than the socket's send buffer
+ * (net.core.wmem_default, some 200 KiB): a large transaction needs a
+ * larger one.  SO_SNDBUFFORCE goes past net.core.wmem_max with
+ * CAP_NET_ADMIN; SO_SNDBUF, capped by it, is the fallback.
+ */
+static int nl_fit_sndbuf(struct nl *nl, uint32_t len)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	socklen_t optlen = sizeof(int);
+	int size = 0;
+
+	if (len <= nl->sndbuf)
+		return 0;
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &optlen))
+		nl->sndbuf = nl_sndbuf_room(size);
+	if (len <= nl->sndbuf)
+		return 0;
+
+	/* The kernel doubles the size asked for, for its bookkeeping. */
+	size = len > INT_MAX / 2 - 64 ? INT_MAX / 2 : (int)len / 2 + 64;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	optlen = sizeof(int);
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &optlen))
+		nl->sndbuf = nl_sndbuf_room(size);
+	if (len <= nl->sndbuf)
+		return 0;
+	natctl_err("the request is %u bytes, more than the socket's send buffer takes (%u): raise net.core.wmem_max, or run with CAP_NET_ADMIN",
+		   len, nl->sndbuf);
+	return -EMSGSIZE;
+}
+
 /*
  * Sends @req and reads its reply up to the acknowledgment or NLMSG_DONE,
  * calling @cb for each other message.  Returns 0 when the exchange
@@ -194,6 +236,9 @@ static int nl_run(struct nl *nl, struct nlmsghdr *req, nl_msg_cb_t cb,
 
 	*ack = (struct nl_ack){ 0 };
 	req->nlmsg_seq = ++nl->seq;
+	ret = nl_fit_sndbuf(nl, req->nlmsg_len);
+	if (ret)
+		goto out;
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
 		ret = -errno;
 		natctl_err("cannot send a netlink request: %s", strerror(-ret));

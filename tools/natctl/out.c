@@ -244,6 +244,15 @@ void out_bool(struct out *o, const char *key, const char *fmt, bool value)
 	}
 }
 
+void out_null(struct out *o, const char *key)
+{
+	if (o->json) {
+		json_member(o, key);
+		fputs("null", o->fp);
+		json_value_end(o);
+	}
+}
+
 void out_text(struct out *o, const char *fmt, ...)
 {
 	va_list ap;

@@ -45,6 +45,8 @@ void out_string(struct out *o, const char *key, const char *fmt,
 void out_u64(struct out *o, const char *key, const char *fmt, uint64_t value);
 void out_s64(struct out *o, const char *key, const char *fmt, int64_t value);
 void out_bool(struct out *o, const char *key, const char *fmt, bool value);
+/* JSON null, for a stable key without a value; nothing in text. */
+void out_null(struct out *o, const char *key);
 
 void out_text(struct out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

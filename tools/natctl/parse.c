@@ -207,27 +207,47 @@ int parse_addr(const char *what, const char *s, uint32_t *addr)
 	return 0;
 }
 
-int parse_prefix(const char *what, const char *s, uint32_t *addr,
-		 uint8_t *len)
+/*
+ * A.B.C.D/LEN, LEN @min_len to 32, without host bits; with @bare also
+ * A.B.C.D alone, as /32.
+ */
+static int parse_prefix_from(const char *what, const char *s,
+			     unsigned int min_len, bool bare, uint32_t *addr,
+			     uint8_t *len)
 {
 	char buf[INET_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	uint32_t a, mask;
-	uint64_t l;
+	uint64_t l = 32;
 
+	if (bare && !slash && parse_addr_n(s, strlen(s), &a))
+		goto ok;
 	if (!slash || !parse_addr_n(s, (size_t)(slash - s), &a) ||
-	    !parse_dec(slash + 1, strlen(slash + 1), 32, &l) || !l)
-		return natctl_usage_err("invalid %s '%s' (expected a prefix A.B.C.D/LEN, LEN 1 to 32)",
-					what, s);
+	    !parse_dec(slash + 1, strlen(slash + 1), 32, &l) || l < min_len)
+		return natctl_usage_err("invalid %s '%s' (expected a prefix A.B.C.D/LEN, LEN %u to 32)",
+					what, s, min_len);
 
-	mask = htonl(~0U << (32 - l));
+	mask = l ? htonl(~0U << (32 - l)) : 0;
 	if (a & ~mask)
 		return natctl_usage_err("%s has host bits set; did you mean %s/%u?",
 					s, format_addr(a & mask, buf),
 					(unsigned int)l);
+ok:
 	*addr = a;
 	*len = (uint8_t)l;
 	return 0;
+}
+
+int parse_prefix(const char *what, const char *s, uint32_t *addr,
+		 uint8_t *len)
+{
+	return parse_prefix_from(what, s, 1, false, addr, len);
+}
+
+int parse_prefix_any(const char *what, const char *s, uint32_t *addr,
+		     uint8_t *len)
+{
+	return parse_prefix_from(what, s, 0, true, addr, len);
 }
 
 int parse_addr_list(const char *what, const char *s, uint32_t *addrs,
@@ -280,6 +300,69 @@ int parse_port_range(const char *what, const char *s, uint16_t *min,
 	return 0;
 }
 
+/* One port of "PORT" or "LO-HI": its digits, 1 to 65535. */
+static int parse_one_port(const char *what, const char *s, const char *p,
+			  size_t len, const char *syntax, uint16_t *port)
+{
+	uint64_t v = 0;
+
+	/* Any run of digits is a number, only then out of range. */
+	if (!len || strspn(p, "0123456789") < len)
+		return natctl_usage_err("invalid %s '%s' (expected %s)", what,
+					s, syntax);
+	if (!parse_dec(p, len, 65535, &v) || !v)
+		return natctl_usage_err("invalid %s '%s': port %.*s is out of range (1 to 65535)",
+					what, s, (int)len, p);
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int parse_addr_ports(const char *what, const char *s, unsigned int flags,
+		     struct addr_ports *ap)
+{
+	const char *syntax = flags & ADDR_PORTS_PORTS ?
+			     "[A.B.C.D:]PORT[-PORT]" : "A.B.C.D[:PORT[-PORT]]";
+	const char *colon = strchr(s, ':');
+	const char *ports = s, *dash;
+	struct addr_ports a = { 0 };
+	int ret;
+
+	if (colon || !(flags & ADDR_PORTS_PORTS)) {
+		if (!parse_addr_n(s, colon ? (size_t)(colon - s) : strlen(s),
+				  &a.addr))
+			return natctl_usage_err("invalid %s '%s' (expected %s)",
+						what, s, syntax);
+		a.has_addr = true;
+		ports = colon ? colon + 1 : NULL;
+	} else if (strchr(s, '.')) {
+		return natctl_usage_err("invalid %s '%s': no port (expected %s)",
+					what, s, syntax);
+	}
+	if ((flags & ADDR_PORTS_ADDR) && !a.has_addr)
+		return natctl_usage_err("invalid %s '%s': no address (expected %s)",
+					what, s, syntax);
+
+	if (ports) {
+		dash = strchr(ports, '-');
+		ret = parse_one_port(what, s, ports,
+				     dash ? (size_t)(dash - ports) :
+					    strlen(ports),
+				     syntax, &a.min);
+		a.max = a.min;
+		if (!ret && dash)
+			ret = parse_one_port(what, s, dash + 1,
+					     strlen(dash + 1), syntax, &a.max);
+		if (ret)
+			return ret;
+		if (a.min > a.max)
+			return natctl_usage_err("invalid %s '%s': the range %s is reversed (LOW-HIGH)",
+						what, s, ports);
+		a.has_ports = true;
+	}
+	*ap = a;
+	return 0;
+}
+
 int parse_endpoint(const char *what, const char *s, bool partial,
 		   struct endpoint *ep)
 {
@@ -326,5 +409,22 @@ const char *format_addr_port(uint32_t addr, uint16_t port, char *buf)
 	char a[INET_ADDRSTRLEN];
 
 	snprintf(buf, ADDR_PORT_STRLEN, "%s:%u", format_addr(addr, a), port);
+	return buf;
+}
+
+const char *format_addr_ports(bool has_addr, uint32_t addr, uint16_t lo,
+			      uint16_t hi, char *buf)
+{
+	char a[INET_ADDRSTRLEN];
+	int n = 0;
+
+	if (has_addr)
+		n = snprintf(buf, ADDR_PORTS_STRLEN, "%s:",
+			     format_addr(addr, a));
+	if (lo == hi)
+		snprintf(buf + n, ADDR_PORTS_STRLEN - (size_t)n, "%u", lo);
+	else
+		snprintf(buf + n, ADDR_PORTS_STRLEN - (size_t)n, "%u-%u", lo,
+			 hi);
 	return buf;
 }

@@ -60,6 +60,9 @@ int parse_addr(const char *what, const char *s, uint32_t *addr);
 /* A.B.C.D/LEN, LEN 1 to 32, without host bits. */
 int parse_prefix(const char *what, const char *s, uint32_t *addr,
 		 uint8_t *len);
+/* A.B.C.D/LEN, LEN 0 to 32, without host bits, or A.B.C.D alone (/32). */
+int parse_prefix_any(const char *what, const char *s, uint32_t *addr,
+		     uint8_t *len);
 /* ADDR[,ADDR...]: 1 to @max distinct addresses into @addrs. */
 int parse_addr_list(const char *what, const char *s, uint32_t *addrs,
 		    size_t max, size_t *n);
@@ -79,8 +82,40 @@ struct endpoint {
 int parse_endpoint(const char *what, const char *s, bool partial,
 		   struct endpoint *ep);
 
+/*
+ * A side of a static mapping: an address, ports (one, or a range), or
+ * both, as "ADDR", "PORT", "LO-HI", "ADDR:PORT" or "ADDR:LO-HI".
+ */
+struct addr_ports {
+	uint32_t addr;		/* network byte order */
+	uint16_t min;		/* the ports, min == max for one */
+	uint16_t max;
+	bool has_addr;
+	bool has_ports;
+};
+
+/* What parse_addr_ports() requires: an address (else optional), ports. */
+#define ADDR_PORTS_ADDR		0x1
+#define ADDR_PORTS_PORTS	0x2
+
+/*
+ * [ADDR:]PORT[-PORT] (@flags ADDR_PORTS_PORTS) or ADDR[:PORT[-PORT]]
+ * (ADDR_PORTS_ADDR): ports 1 to 65535, a range from low to high.
+ */
+int parse_addr_ports(const char *what, const char *s, unsigned int flags,
+		     struct addr_ports *ap);
+
+/* "LO-HI" or "PORT" when @lo == @hi, "255.255.255.255:65535-65535" */
+#define ADDR_PORTS_STRLEN	(INET_ADDRSTRLEN + 12)
+
 /* Printing: @buf has INET_ADDRSTRLEN or ADDR_PORT_STRLEN bytes. */
 const char *format_addr(uint32_t addr, char *buf);
 const char *format_addr_port(uint32_t addr, uint16_t port, char *buf);
+/*
+ * "[ADDR:]PORT[-PORT]" in @buf of ADDR_PORTS_STRLEN bytes: the address
+ * when @has_addr, then the port, or the range when @lo != @hi.
+ */
+const char *format_addr_ports(bool has_addr, uint32_t addr, uint16_t lo,
+			      uint16_t hi, char *buf);
 
 #endif /* NATCTL_PARSE_H */
