@@ -1630,8 +1630,8 @@ static char *full_config_text(struct __test_metadata *_metadata,
 }
 
 /*
- * A MAP_NEW or MAP_DEL that must fail with -@err (0: with any error), and
- * leave the networks and mappings @before.
+ * A MAP_NEW or MAP_DEL that must fail with -@err (0: with any error, which
+ * is logged), and leave the networks and mappings @before.
  */
 static void map_rejected(struct __test_metadata *_metadata, struct client *c,
 			 uint8_t cmd, const struct map_spec *s, int err,
@@ -1862,7 +1862,7 @@ TEST_F(knat, map_hostile)
 	/* ... a range whose maximum does not match */
 	s = map_udp5000();
 	s.ext_max = 5001;
-	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, 0, before, NULL);
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
 
 	/* ports on a 1:1 mapping, external or internal */
 	s = map_one_to_one();
@@ -1894,18 +1894,22 @@ TEST_F(knat, map_hostile)
 	/* ... a length beyond 32, a prefix without its length */
 	s.rem = "203.0.113.0";
 	s.rem_len = 33;
-	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, 0, before, NULL);
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
 	s.rem_len = -1;
-	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, 0, before, NULL);
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
 	/* ... a protocol that is neither TCP, UDP nor 0 */
 	s = good;
 	s.ext_min = 8090;
 	s.proto = IPPROTO_ICMP;
-	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, 0, before, NULL);
-	/* ... port 0 */
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... port 0 (the policy's range) */
 	s = good;
 	s.ext_min = 0;
-	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, 0, before, NULL);
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
+	s = good;
+	s.ext_min = 8090;
+	s.int_min = 0;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
 
 	/* The controls go as they came; the networks are as they were. */
 	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_DEL, &good));

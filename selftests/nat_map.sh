@@ -40,8 +40,10 @@ LOG=$NAT_TMP
 
 # --- helpers ----------------------------------------------------------------
 
+# (sorted: the order of a dump is not part of the protocol)
 maps_json() {
-	natctl -n "$R" -j map show "$@"
+	natctl -n "$R" -j map show "$@" | jq -c 'sort_by(.network, .proto,
+		.external)'
 }
 
 # map_sel PROTO PORT|ADDR: a jq filter selecting one mapping of
@@ -70,8 +72,8 @@ map_count() {
 # tcp_from NS BINDADDR:PORT DST PORT: tcp_peer from a given source.
 tcp_from() {
 	local out
-	out=$(ip netns exec "$1" timeout 20 socat -T 10 - \
-		"TCP:$3:$4,connect-timeout=5,bind=$2,reuseaddr" \
+	out=$(ip netns exec "$1" timeout 20 socat -u -T 10 \
+		"TCP:$3:$4,connect-timeout=5,bind=$2,reuseaddr" - \
 		</dev/null 2>/dev/null) || return 1
 	[ -n "$out" ] || return 1
 	echo "${out// /:}"
