@@ -1438,6 +1438,492 @@ TEST_F(knat, no_such_objects)
 	EXPECT_EQ(0, r.n_msgs);
 }
 
+/* ---- static mappings ---- */
+
+/* A MAP_NEW or MAP_DEL request; -1 or NULL leaves an attribute out. */
+struct map_spec {
+	const char *net;
+	int proto;
+	const char *ext;
+	int ext_min, ext_max;
+	const char *int_addr;
+	int int_min, int_max;
+	const char *rem;
+	int rem_len;
+};
+
+/* tcp 8080 -> 198.18.0.2:80 of base */
+static struct map_spec map_tcp8080(void)
+{
+	return (struct map_spec){
+		.net = BASE_NAME, .proto = IPPROTO_TCP, .ext = NULL,
+		.ext_min = 8080, .ext_max = -1,
+		.int_addr = "198.18.0.2", .int_min = 80, .int_max = -1,
+		.rem = NULL, .rem_len = -1,
+	};
+}
+
+/* udp 5000-5002 -> 198.18.0.3:6000-6002 of base, remote 203.0.113.0/24 */
+static struct map_spec map_udp5000(void)
+{
+	return (struct map_spec){
+		.net = BASE_NAME, .proto = IPPROTO_UDP, .ext = NULL,
+		.ext_min = 5000, .ext_max = 5002,
+		.int_addr = "198.18.0.3", .int_min = 6000, .int_max = 6002,
+		.rem = "203.0.113.0", .rem_len = 24,
+	};
+}
+
+/* ip 203.0.113.50 -> 198.18.0.6 of base (1:1) */
+static struct map_spec map_one_to_one(void)
+{
+	return (struct map_spec){
+		.net = BASE_NAME, .proto = 0, .ext = "203.0.113.50",
+		.ext_min = -1, .ext_max = -1,
+		.int_addr = "198.18.0.6", .int_min = -1, .int_max = -1,
+		.rem = NULL, .rem_len = -1,
+	};
+}
+
+static struct nl_msg *map_msg(struct client *c, uint8_t cmd,
+			      const struct map_spec *s)
+{
+	struct nl_msg *m = doit(c, cmd);
+
+	if (s->net)
+		nla_put_string(m, KNAT_A_MAP_NETWORK, s->net);
+	if (s->proto >= 0)
+		nla_put_u8(m, KNAT_A_MAP_PROTO, s->proto);
+	if (s->ext)
+		nla_put_u32(m, KNAT_A_MAP_EXT_ADDR, ip(s->ext));
+	if (s->ext_min >= 0)
+		nla_put_u16(m, KNAT_A_MAP_EXT_PORT_MIN, s->ext_min);
+	if (s->ext_max >= 0)
+		nla_put_u16(m, KNAT_A_MAP_EXT_PORT_MAX, s->ext_max);
+	if (cmd == KNAT_CMD_MAP_DEL)
+		return m;	/* the rest is MAP_NEW's */
+	if (s->int_addr)
+		nla_put_u32(m, KNAT_A_MAP_INT_ADDR, ip(s->int_addr));
+	if (s->int_min >= 0)
+		nla_put_u16(m, KNAT_A_MAP_INT_PORT_MIN, s->int_min);
+	if (s->int_max >= 0)
+		nla_put_u16(m, KNAT_A_MAP_INT_PORT_MAX, s->int_max);
+	if (s->rem)
+		nla_put_u32(m, KNAT_A_MAP_REM_PREFIX, ip(s->rem));
+	if (s->rem_len >= 0)
+		nla_put_u8(m, KNAT_A_MAP_REM_PREFIX_LEN, s->rem_len);
+	return m;
+}
+
+/* What a MAP_GET dump says of one mapping; -1 for what is absent. */
+struct mapping {
+	char net[KNAT_NAME_MAXLEN + 2];
+	int proto;
+	int64_t ext, ext_now, int_addr;
+	int ext_min, ext_max, int_min, int_max;
+	int64_t packets, sessions;
+};
+
+static void parse_mapping(const struct nlmsghdr *nlh, struct mapping *p)
+{
+	struct nlattr *a, *head;
+	int len, rem;
+
+	memset(p, 0, sizeof(*p));
+	p->proto = p->ext_min = p->ext_max = p->int_min = p->int_max = -1;
+	p->ext = p->ext_now = p->int_addr = p->packets = p->sessions = -1;
+	head = genl_attrs(nlh, &len);
+	nla_for_each_attr(a, head, len, rem) {
+		switch (nla_type(a)) {
+		case KNAT_A_MAP_NETWORK:
+			snprintf(p->net, sizeof(p->net), "%.*s", nla_len(a),
+				 (char *)nla_data(a));
+			break;
+		case KNAT_A_MAP_PROTO:
+			p->proto = nla_get_u8(a);
+			break;
+		case KNAT_A_MAP_EXT_ADDR:
+			p->ext = nla_get_u32(a);
+			break;
+		case KNAT_A_MAP_EXT_ADDR_NOW:
+			p->ext_now = nla_get_u32(a);
+			break;
+		case KNAT_A_MAP_INT_ADDR:
+			p->int_addr = nla_get_u32(a);
+			break;
+		case KNAT_A_MAP_EXT_PORT_MIN:
+			p->ext_min = nla_get_u16(a);
+			break;
+		case KNAT_A_MAP_EXT_PORT_MAX:
+			p->ext_max = nla_get_u16(a);
+			break;
+		case KNAT_A_MAP_INT_PORT_MIN:
+			p->int_min = nla_get_u16(a);
+			break;
+		case KNAT_A_MAP_INT_PORT_MAX:
+			p->int_max = nla_get_u16(a);
+			break;
+		case KNAT_A_MAP_PACKETS:
+			p->packets = nla_get_u64(a);
+			break;
+		case KNAT_A_MAP_SESSIONS:
+			p->sessions = nla_get_u64(a);
+			break;
+		}
+	}
+}
+
+struct map_dump {
+	struct sbuf text;
+	struct mapping *maps;
+	int n;
+};
+
+static void collect_mapping(const struct nlmsghdr *nlh, void *arg)
+{
+	struct map_dump *d = arg;
+
+	render_msg(&d->text, nlh);
+	d->maps = realloc(d->maps, (d->n + 1) * sizeof(*d->maps));
+	if (!d->maps)
+		abort();
+	parse_mapping(nlh, &d->maps[d->n++]);
+}
+
+static void map_dump_free(struct map_dump *d)
+{
+	free(d->text.p);
+	free(d->maps);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Every mapping of the namespace, by a MAP_GET dump. */
+static void dump_maps(struct __test_metadata *_metadata, struct client *c,
+		      struct map_dump *d)
+{
+	struct reply r;
+
+	memset(d, 0, sizeof(*d));
+	ASSERT_EQ(0, transact(c, dump(c, KNAT_CMD_MAP_GET), collect_mapping,
+			      d, &r));
+	ASSERT_TRUE(r.done);
+	ASSERT_EQ(0, r.err) {
+		TH_LOG("MAP_GET dump: %s, extack \"%s\"", strerror(-r.err),
+		       r.msg);
+	}
+	sb_printf(&d->text, "%d mappings\n", d->n);
+}
+
+/* The networks and the mappings, as text (malloc'ed). */
+static char *full_config_text(struct __test_metadata *_metadata,
+			      struct client *c)
+{
+	char *nets = config_text(_metadata, c);
+	struct map_dump d;
+	struct sbuf b = {};
+
+	dump_maps(_metadata, c, &d);
+	sb_printf(&b, "%s%s", nets, d.text.p);
+	free(nets);
+	map_dump_free(&d);
+	return b.p;
+}
+
+/*
+ * A MAP_NEW or MAP_DEL that must fail with -@err (0: with any error, which
+ * is logged), and leave the networks and mappings @before.
+ */
+static void map_rejected(struct __test_metadata *_metadata, struct client *c,
+			 uint8_t cmd, const struct map_spec *s, int err,
+			 const char *before, struct reply *out)
+{
+	struct reply r;
+	char *now;
+
+	ASSERT_EQ(0, transact(c, map_msg(c, cmd, s), NULL, NULL, &r));
+	EXPECT_TRUE(r.acked);
+	if (err) {
+		EXPECT_EQ(-err, r.err) {
+			TH_LOG("expected %s, got %d (%s), extack \"%s\"",
+			       strerror(err), r.err, strerror(-r.err), r.msg);
+		}
+	} else {
+		EXPECT_GT(0, r.err);
+		TH_LOG("refused with %s, extack \"%s\"", strerror(-r.err),
+		       r.msg);
+	}
+	/* The extack says something: a message or the attribute. */
+	EXPECT_TRUE(r.has_msg || r.offs >= 0 || r.miss_type >= 0);
+	now = full_config_text(_metadata, c);
+	EXPECT_STREQ(before, now);
+	free(now);
+	if (out)
+		*out = r;
+}
+
+/* A missing required attribute: EINVAL, and the extack names it. */
+static void map_missing(struct __test_metadata *_metadata, struct client *c,
+			uint8_t cmd, const struct map_spec *s, int type,
+			const char *before)
+{
+	struct reply r;
+
+	map_rejected(_metadata, c, cmd, s, EINVAL, before, &r);
+	EXPECT_TRUE(r.miss_type == type || r.has_msg) {
+		TH_LOG("attribute %d missing: extack miss_type %d, \"%s\"",
+		       type, r.miss_type, r.msg);
+	}
+}
+
+TEST_F(knat, map_hostile)
+{
+	struct client *c = &self->c;
+	struct map_spec s, good;
+	struct map_dump d;
+	struct reply r;
+	char *before;
+
+	/* The controls: one of each kind, accepted, dumped as given. */
+	good = map_tcp8080();
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_NEW, &good));
+	s = map_udp5000();
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_NEW, &s));
+	s = map_one_to_one();
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_NEW, &s));
+
+	dump_maps(_metadata, c, &d);
+	ASSERT_EQ(3, d.n);
+	for (int i = 0; i < d.n; i++) {
+		const struct mapping *p = &d.maps[i];
+
+		EXPECT_STREQ(BASE_NAME, p->net);
+		EXPECT_EQ(0, p->packets);
+		if (p->proto == IPPROTO_TCP) {
+			EXPECT_EQ(-1, p->ext);	/* not given */
+			EXPECT_EQ(ip(BASE_EXT), p->ext_now);
+			EXPECT_EQ(ip("198.18.0.2"), p->int_addr);
+			EXPECT_EQ(8080, p->ext_min);
+			EXPECT_EQ(8080, p->ext_max);
+			EXPECT_EQ(80, p->int_min);
+			EXPECT_EQ(80, p->int_max);
+			EXPECT_EQ(0, p->sessions);
+		} else if (p->proto == IPPROTO_UDP) {
+			EXPECT_EQ(5000, p->ext_min);
+			EXPECT_EQ(5002, p->ext_max);
+			EXPECT_EQ(6000, p->int_min);
+			EXPECT_EQ(6002, p->int_max);
+			EXPECT_EQ(0, p->sessions);
+		} else {
+			EXPECT_EQ(0, p->proto);
+			EXPECT_EQ(ip("203.0.113.50"), p->ext);
+			EXPECT_EQ(ip("198.18.0.6"), p->int_addr);
+			EXPECT_EQ(-1, p->ext_min);
+			EXPECT_EQ(-1, p->int_min);
+		}
+	}
+	map_dump_free(&d);
+	before = full_config_text(_metadata, c);
+
+	/* missing required attributes */
+	s = good;
+	s.net = NULL;
+	map_missing(_metadata, c, KNAT_CMD_MAP_NEW, &s, KNAT_A_MAP_NETWORK,
+		    before);
+	s = good;
+	s.proto = -1;
+	map_missing(_metadata, c, KNAT_CMD_MAP_NEW, &s, KNAT_A_MAP_PROTO,
+		    before);
+	s = good;
+	s.int_addr = NULL;
+	map_missing(_metadata, c, KNAT_CMD_MAP_NEW, &s, KNAT_A_MAP_INT_ADDR,
+		    before);
+	s = good;
+	s.net = NULL;
+	map_missing(_metadata, c, KNAT_CMD_MAP_DEL, &s, KNAT_A_MAP_NETWORK,
+		    before);
+	s = good;
+	s.proto = -1;
+	map_missing(_metadata, c, KNAT_CMD_MAP_DEL, &s, KNAT_A_MAP_PROTO,
+		    before);
+
+	/* a port mapping without its port: TCP, and UDP with ports inside */
+	s = good;
+	s.ext_min = -1;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s = good;
+	s.proto = IPPROTO_UDP;
+	s.ext_min = -1;
+	s.int_max = 81;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... only its maximum */
+	s = good;
+	s.ext_min = -1;
+	s.ext_max = 8090;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+
+	/* ranges of unequal length: 5010-5012 -> 6010-6011, and 6010-6013 */
+	s = map_udp5000();
+	s.ext_min = 5010;
+	s.ext_max = 5012;
+	s.int_min = 6010;
+	s.int_max = 6011;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s.int_max = 6013;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... one port to a range */
+	s = good;
+	s.ext_min = 8090;
+	s.int_min = 90;
+	s.int_max = 92;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+
+	/* an internal address outside the prefix (and inside base2's) */
+	s = good;
+	s.ext_min = 8090;
+	s.int_addr = "198.19.0.2";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s.int_addr = "203.0.113.9";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s = map_one_to_one();
+	s.ext = "203.0.113.51";
+	s.int_addr = "198.19.0.6";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+
+	/* an unknown network, in MAP_NEW, MAP_DEL and a MAP_GET dump */
+	s = good;
+	s.net = "nosuch";
+	s.ext_min = 8090;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ENOENT, before, NULL);
+	s = good;
+	s.net = "nosuch";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	{
+		struct nl_msg *m = dump(c, KNAT_CMD_MAP_GET);
+
+		nla_put_string(m, KNAT_A_MAP_NETWORK, "nosuch");
+		rejected(_metadata, c, m, ENOENT, NULL, NULL, &r);
+		EXPECT_EQ(0, r.n_msgs);
+	}
+
+	/* duplicates: the same port, with the address spelt out, overlaps */
+	s = good;
+	s.int_addr = "198.18.0.9";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, NULL);
+	s.ext = BASE_EXT;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, NULL);
+	s = good;
+	s.ext_min = 8000;
+	s.ext_max = 8100;
+	s.int_min = -1;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, &r);
+	EXPECT_NE(NULL, strstr(r.msg, "8080")) {
+		TH_LOG("the extack does not name tcp 8080: \"%s\"", r.msg);
+	}
+	s = map_udp5000();
+	s.ext_min = 5002;
+	s.ext_max = 5002;
+	s.int_min = 7000;
+	s.int_max = -1;
+	s.rem = NULL;
+	s.rem_len = -1;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, &r);
+	EXPECT_NE(NULL, strstr(r.msg, "5000")) {
+		TH_LOG("the extack does not name udp 5000-5002: \"%s\"",
+		       r.msg);
+	}
+	/* a second 1:1 of the same external, or of the same internal address */
+	s = map_one_to_one();
+	s.int_addr = "198.18.0.7";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, NULL);
+	s = map_one_to_one();
+	s.ext = "203.0.113.51";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EEXIST, before, NULL);
+
+	/* MAP_DEL of mappings that do not exist */
+	s = good;
+	s.ext_min = 8081;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	s = good;
+	s.proto = IPPROTO_UDP;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	s = good;
+	s.net = BASE2_NAME;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	s = good;
+	s.ext = "203.0.113.9";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	s = map_udp5000();
+	s.ext_min = 5001;
+	s.ext_max = -1;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	s = map_one_to_one();
+	s.ext = "203.0.113.51";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+	/* ... a range whose maximum does not match */
+	s = map_udp5000();
+	s.ext_max = 5001;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_DEL, &s, ENOENT, before, NULL);
+
+	/* ports on a 1:1 mapping, external or internal */
+	s = map_one_to_one();
+	s.ext = "203.0.113.52";
+	s.int_addr = "198.18.0.8";
+	s.ext_min = 80;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s.ext_min = -1;
+	s.int_min = 80;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... a 1:1 mapping on the network's own external address */
+	s = map_one_to_one();
+	s.ext = BASE_EXT;
+	s.int_addr = "198.18.0.8";
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... and without an external address */
+	s.ext = NULL;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+
+	/* remote prefixes with host bits */
+	s = good;
+	s.ext_min = 8090;
+	s.rem = "203.0.113.2";
+	s.rem_len = 24;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	s.rem = "203.0.113.1";
+	s.rem_len = 0;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... a length beyond 32, a prefix without its length */
+	s.rem = "203.0.113.0";
+	s.rem_len = 33;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
+	s.rem_len = -1;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... a protocol that is neither TCP, UDP nor 0 */
+	s = good;
+	s.ext_min = 8090;
+	s.proto = IPPROTO_ICMP;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, EINVAL, before, NULL);
+	/* ... port 0 (the policy's range) */
+	s = good;
+	s.ext_min = 0;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
+	s = good;
+	s.ext_min = 8090;
+	s.int_min = 0;
+	map_rejected(_metadata, c, KNAT_CMD_MAP_NEW, &s, ERANGE, before, NULL);
+
+	/* The controls go as they came; the networks are as they were. */
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_DEL, &good));
+	s = map_udp5000();
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_DEL, &s));
+	s = map_one_to_one();
+	ok(_metadata, c, map_msg(c, KNAT_CMD_MAP_DEL, &s));
+	dump_maps(_metadata, c, &d);
+	EXPECT_EQ(0, d.n);
+	map_dump_free(&d);
+	expect_config(_metadata, c, self->before);
+	free(before);
+}
+
 /* ---- CONFIG_APPLY ---- */
 
 struct apply {

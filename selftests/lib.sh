@@ -296,11 +296,14 @@ tcp_peer_server() {
 
 # tcp_peer NS DST PORT [SPORT]: connect from NS, print "ADDR:PORT" as the
 # server saw it.  Fails when the connection fails or nothing came back.
+# (socat -u: only read.  Without it socat shuts its sending side down at
+# once, on stdin's EOF, and both ends give up 0.5 s later, socat's default
+# -t: too soon for a server on a slow emulated CPU, whose answer is lost.)
 tcp_peer() {
 	local opts="" out
 	[ -n "${4:-}" ] && opts=",sourceport=$4,reuseaddr"
-	out=$(ip netns exec "$1" timeout 20 socat -T 10 - \
-		"TCP:$2:$3,connect-timeout=5$opts" </dev/null 2>/dev/null) ||
+	out=$(ip netns exec "$1" timeout 20 socat -u -T 10 \
+		"TCP:$2:$3,connect-timeout=5$opts" - </dev/null 2>/dev/null) ||
 		return 1
 	[ -n "$out" ] || return 1
 	echo "${out// /:}"
