@@ -72,7 +72,8 @@ busywait 30000 sh -c "ip netns exec $SERVER ss -lnu | grep -q '203.0.113.2:9000 
 ip netns exec "$CLIENT1" socat -u TCP:203.0.113.2:8080,sourceport=41000 \
 	CREATE:"$tmp/tcp" &
 pids+=($!)
-busywait 30000 grep -q . "$tmp/tcp"
+# (socat creates the file once connected)
+busywait 30000 grep -qs . "$tmp/tcp"
 tcp_ext=$(cat "$tmp/tcp")
 check_match "TCP: the server sees the external end" \
 	'^203\.0\.113\.1:[0-9]+$' "$tcp_ext"
