@@ -65,8 +65,9 @@ probe() {
 }
 busywait 30000 probe || { fail "the monitors report nothing"; exit $ret; }
 
-# seen PATTERN: both monitors have reported an event matching PATTERN (an
-# extended regex on the text line, after the time).
+# seen PATTERN: the text monitor has reported an event matching PATTERN
+# (an extended regex on the text line, after the time).  The JSON monitor
+# is waited for once, at the end: its events come in the same order.
 seen() {
 	grep -Eq "^[^ ]+ $1" "$txt"
 }
