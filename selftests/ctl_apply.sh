@@ -26,13 +26,9 @@ require_root
 require_cmd socat jq ss
 require_module
 
-pids=()
 tmp=
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
+	bg_kill "${BG_PIDS[@]}"
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 	knat_cleanup
@@ -67,9 +63,10 @@ apply_stdin() {
 }
 
 # The server answers with the source it sees.
-ip netns exec "$SERVER" socat UDP-RECVFROM:9000,bind=203.0.113.2,fork \
-	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-pids+=($!)
+# (lib.sh's python UDP server, one process that answers every datagram:
+# the child of socat UDP-RECVFROM,fork gives up on its shell's answer
+# 0.5 s after the datagram, which a loaded emulated CPU may need.)
+udp_server "$SERVER" 203.0.113.2 9000 peer /dev/null
 busywait 30000 sh -c "ip netns exec $SERVER ss -lun | grep -q '203.0.113.2:9000 '" ||
 	{ fail "the server did not start"; exit $ret; }
 
@@ -90,12 +87,14 @@ networks() {
 }
 
 # --- A file with three networks, comments and blank lines ---
+# (timeout udp 1200 in lan1 and lan2: their sessions outlive the test,
+# however slow)
 cat >"$tmp/three.conf" <<'EOF'
 # three networks, with options
 flush
 
 network add lan1 internal 198.18.0.0/30 external dev ext0 timeout udp 1200
-network add lan2 internal 198.18.0.4/30 external 203.0.113.1 ports 20000-29999 filtering endpoint-independent host-max-sessions 50	# a comment
+network add lan2 internal 198.18.0.4/30 external 203.0.113.1 ports 20000-29999 filtering endpoint-independent host-max-sessions 50 timeout udp 1200	# a comment
    network add lab internal 198.18.1.0/24 external 203.0.113.10,203.0.113.11 max-sessions 1000 udp-inbound-refresh on filtering address-port-dependent timeout icmp 30
 EOF
 check "natctl -f: three networks" natctl -n "$ROUTER" -f "$tmp/three.conf"
@@ -115,7 +114,7 @@ expected=$(jq -S -c . <<'EOF'
   "external":["203.0.113.1"],"ports":{"min":20000,"max":29999},
   "filtering":"endpoint-independent","host_max_sessions":50,
   "udp_inbound_refresh":false,
-  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":300,"icmp":60}}]
+  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":1200,"icmp":60}}]
 EOF
 )
 check_eq "network show -j: the three networks as the file says" \
@@ -235,7 +234,7 @@ cat >"$tmp/replace.conf" <<'EOF'
 flush
 # lan1 exactly as it was; lan2 on another external address; no lab
 network add lan1 internal 198.18.0.0/30 external dev ext0 timeout udp 1200
-network add lan2 internal 198.18.0.4/30 external 203.0.113.5 ports 20000-29999 filtering endpoint-independent host-max-sessions 50
+network add lan2 internal 198.18.0.4/30 external 203.0.113.5 ports 20000-29999 filtering endpoint-independent host-max-sessions 50 timeout udp 1200
 EOF
 check "flush and two networks" natctl -n "$ROUTER" -f "$tmp/replace.conf"
 check_eq "only the networks of the file remain" '["lan1","lan2"]' \

@@ -24,6 +24,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	bg_kill "${BG_PIDS[@]}"
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 	knat_cleanup
@@ -33,9 +34,9 @@ trap cleanup EXIT
 tmp=$(mktemp -d /tmp/knat-ctl-lookup.XXXXXX) || exit $ksft_fail
 
 setup_nat_topology || skip_test "cannot build the topology"
-# timeout icmp 600: the pings' sessions outlive the test, however slow.
+# timeout udp 3600, icmp 600: the sessions outlive the test, however slow.
 natctl -n "$ROUTER" network add net0 internal 198.18.0.0/24 \
-	external dev ext0 timeout icmp 600 ||
+	external dev ext0 timeout udp 3600 timeout icmp 600 ||
 	{ fail "network add"; exit $ret; }
 
 # expect_exit MSG CODE REGEX CMD...: CMD exits CODE, prints nothing on
@@ -58,9 +59,10 @@ expect_exit() {
 
 # The servers answer with the source they see; the TCP one then keeps the
 # connection open until the client closes it.
-ip netns exec "$SERVER" socat UDP-RECVFROM:9000,bind=203.0.113.2,fork \
-	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-pids+=($!)
+# (lib.sh's python UDP server, one process that answers every datagram:
+# the child of socat UDP-RECVFROM,fork gives up on its shell's answer
+# 0.5 s after the datagram, which a loaded emulated CPU may need.)
+udp_server "$SERVER" 203.0.113.2 9000 peer /dev/null
 ip netns exec "$SERVER" socat TCP-LISTEN:8080,bind=203.0.113.2,reuseaddr,fork \
 	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"; exec cat >/dev/null' &
 pids+=($!)
@@ -72,7 +74,8 @@ busywait 30000 sh -c "ip netns exec $SERVER ss -lnu | grep -q '203.0.113.2:9000 
 ip netns exec "$CLIENT1" socat -u TCP:203.0.113.2:8080,sourceport=41000 \
 	CREATE:"$tmp/tcp" &
 pids+=($!)
-busywait 30000 grep -q . "$tmp/tcp"
+# (socat creates the file once connected)
+busywait 30000 grep -qs . "$tmp/tcp"
 tcp_ext=$(cat "$tmp/tcp")
 check_match "TCP: the server sees the external end" \
 	'^203\.0\.113\.1:[0-9]+$' "$tcp_ext"

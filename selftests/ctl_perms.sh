@@ -16,13 +16,9 @@ require_root
 require_cmd socat jq ss setpriv unshare
 require_module
 
-pids=()
 tmp=
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
+	bg_kill "${BG_PIDS[@]}"
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 	knat_cleanup
@@ -34,13 +30,15 @@ chmod 755 "$tmp"
 nc=$(readlink -f "$(command -v "$NATCTL")") || skip_test "no natctl binary"
 
 setup_nat_topology || skip_test "cannot build the topology"
+# timeout udp 3600: the session outlives the test, however slow.
 natctl -n "$ROUTER" network add net0 internal 198.18.0.0/24 \
-	external dev ext0 || { fail "network add"; exit $ret; }
+	external dev ext0 timeout udp 3600 || { fail "network add"; exit $ret; }
 
 # A live session, so that there are sessions to show and counters.
-ip netns exec "$SERVER" socat UDP-RECVFROM:9000,bind=203.0.113.2,fork \
-	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-pids+=($!)
+# (lib.sh's python UDP server, one process that answers every datagram:
+# the child of socat UDP-RECVFROM,fork gives up on its shell's answer
+# 0.5 s after the datagram, which a loaded emulated CPU may need.)
+udp_server "$SERVER" 203.0.113.2 9000 peer /dev/null
 busywait 30000 sh -c "ip netns exec $SERVER ss -lnu | grep -q '203.0.113.2:9000 '" ||
 	{ fail "the server did not start"; exit $ret; }
 ext=$(ip netns exec "$CLIENT1" socat -t 0.1 -T 10 \

@@ -20,13 +20,9 @@ require_root
 require_cmd socat jq ss
 require_module
 
-pids=()
 tmp=
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
+	bg_kill "${BG_PIDS[@]}"
 	wait 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 	knat_cleanup
@@ -62,9 +58,10 @@ natctl -n "$ROUTER" network set netD ports 40000-40100 host-max-sessions 3 \
 	fail "network set netD"
 
 # A live session in netA.
-ip netns exec "$SERVER" socat UDP-RECVFROM:9000,bind=203.0.113.2,fork \
-	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-pids+=($!)
+# (lib.sh's python UDP server, one process that answers every datagram:
+# the child of socat UDP-RECVFROM,fork gives up on its shell's answer
+# 0.5 s after the datagram, which a loaded emulated CPU may need.)
+udp_server "$SERVER" 203.0.113.2 9000 peer /dev/null
 busywait 30000 sh -c "ip netns exec $SERVER ss -lun | grep -q '203.0.113.2:9000 '" ||
 	{ fail "the server did not start"; exit $ret; }
 seen=$(ip netns exec "$CLIENT1" socat -t 0.1 -T 10 \

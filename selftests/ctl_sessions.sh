@@ -28,6 +28,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	bg_kill "${BG_PIDS[@]}"
 	wait 2>/dev/null
 	knat_cleanup
 }
@@ -35,19 +36,25 @@ trap cleanup EXIT
 
 setup_nat_topology || skip_test "cannot build the topology"
 ip -n "$ROUTER" addr add 203.0.113.5/32 dev ext0
-# timeout icmp 600: the pings' sessions outlive the test, however slow.
+# The UDP, closed TCP and ICMP sessions outlive the test, however slow (it
+# took four minutes on a loaded emulated CPU: more than tcp-transitory's
+# default 240 s).
+to="timeout udp 3600 timeout tcp-transitory 3600 timeout icmp 3600"
+# shellcheck disable=SC2086
 natctl -n "$ROUTER" network add net1 internal 198.18.0.0/30 \
-	external dev ext0 timeout icmp 600 ||
+	external dev ext0 $to ||
 	{ fail "network add net1"; exit $ret; }
+# shellcheck disable=SC2086
 natctl -n "$ROUTER" network add net2 internal 198.18.0.4/30 \
-	external 203.0.113.5 timeout icmp 600 ||
+	external 203.0.113.5 $to ||
 	{ fail "network add net2"; exit $ret; }
 
 # UDP and TCP servers on each address, answering with the source they see.
+# (lib.sh's python UDP server, one process that answers every datagram:
+# the child of socat UDP-RECVFROM,fork gives up on its shell's answer
+# 0.5 s after the datagram, which a loaded emulated CPU may need.)
 for a in 203.0.113.2 203.0.113.3; do
-	ip netns exec "$SERVER" socat UDP-RECVFROM:9000,bind=$a,fork \
-		SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-	pids+=($!)
+	udp_server "$SERVER" "$a" 9000 peer /dev/null
 	ip netns exec "$SERVER" socat TCP-LISTEN:8080,bind=$a,reuseaddr,fork \
 		SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
 	pids+=($!)
