@@ -630,11 +630,57 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 }
 
 /*
+ * An ICMP echo reply from a 1:1-mapped internal host to an external
+ * address (@l4 parsed): the answer to a hairpinned ping (RFC 5508 REQ-7).
+ * Its source becomes the mapping's external address, its destination
+ * the pinging host's session's inside end.
+ */
+static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
+					    const struct knat_config *cfg,
+					    struct knat_network *cn,
+					    struct sk_buff *skb,
+					    const struct knat_l4 *l4)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct knat_cmap *cm;
+	const struct icmphdr *ih;
+	struct knat_session *s;
+	bool addr_known;
+
+	if (l4->proto != IPPROTO_ICMP)
+		return NF_ACCEPT;
+	ih = (const struct icmphdr *)(skb->data + l4->off);
+	if (ih->type != ICMP_ECHOREPLY)
+		return NF_ACCEPT;
+	cm = knat_cmap_ip_int(cfg, iph->saddr);
+	if (!cm)
+		return NF_ACCEPT;
+	s = knat_session_in(kn, IPPROTO_ICMP, iph->daddr, ih->un.echo.id,
+			    cm->ext_addr, 0, &addr_known);
+	if (!s || READ_ONCE(s->dead))
+		return NF_ACCEPT;
+
+	skb_dst_drop(skb);
+	if (ip_route_input_noref(skb, s->int_addr, iph->saddr, iph->tos,
+				 skb->dev))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
+	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
+	knat_touch(s);
+	if (knat_rewrite_addr(skb, true, cm->ext_addr) ||
+	    knat_rewrite(skb, l4, false, s->int_addr, s->int_port))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
+	this_cpu_inc(cm->m->stats->packets);
+	knat_count(cn->stats, KNAT_CNT_HAIRPINNED);
+	return NF_ACCEPT;
+}
+
+/*
  * From inside to an external address (@cn: the client's network).  If the
  * destination is a mapping, or the packet belongs to a hairpinned or
  * loopback flow, translate the source as going out and the destination
  * as coming in, and route the packet to where it now goes.  Anything
- * else is for the router itself and stays untouched.
+ * else is for the router itself and stays untouched.  TCP and UDP, and
+ * ICMP echo to a 1:1 mapping's address.
  */
 static unsigned int knat_hairpin(struct knat_net *kn,
 				 const struct knat_config *cfg,
@@ -655,12 +701,18 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		break;
 	case KNAT_PKT_BAD:
 		return knat_drop(cn->stats, KNAT_CNT_DROP_MALFORMED);
+	case KNAT_PKT_OTHER:
+		if (!cfg->n_ipmaps)
+			return NF_ACCEPT;
+		return knat_hairpin_echo_reply(kn, cfg, cn, skb, &l4);
 	default:
 		return NF_ACCEPT;
 	}
-	if (l4.proto == IPPROTO_ICMP)
-		return NF_ACCEPT;
 	iph = ip_hdr(skb);
+	/* Pings hairpin only to a 1:1 address: ICMP has no mapped ports. */
+	if (l4.proto == IPPROTO_ICMP &&
+	    (!cfg->n_ipmaps || !knat_cmap_ip_ext(cfg, iph->daddr)))
+		return NF_ACCEPT;
 	saddr = iph->saddr;
 	daddr = iph->daddr;
 
@@ -752,6 +804,9 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		this_cpu_inc(cm_t->m->stats->packets);
 	}
 
+	/* An echo's one identifier is the client's, already rewritten. */
+	if (l4.proto == IPPROTO_ICMP)
+		new_dport = new_sport;
 	if (knat_rewrite(skb, &l4, true, new_saddr, new_sport) ||
 	    knat_rewrite(skb, &l4, false, new_daddr, new_dport))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);

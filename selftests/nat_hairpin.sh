@@ -18,6 +18,8 @@
 # address-dependent filtering client2 cannot use it, under
 # endpoint-independent filtering it can.  With `hairpin off`, client2's
 # connections fail and nothing is translated; `hairpin on` again, they work.
+# Last, client1 pings 203.0.113.50, mapped 1:1 to client2: client2 answers,
+# seeing the pings come from 203.0.113.1.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -165,5 +167,31 @@ check "network set net0 hairpin on" \
 out=$(tcp_peer "$CLIENT2" 203.0.113.1 8080 42009)
 check_eq "hairpin on again: TCP works" \
 	"$(ext_port_of 198.18.0.6:42009 tcp)" "$out"
+
+# --- a ping through a 1:1 mapping (RFC 5508 REQ-7) ---------------------------------
+
+# 203.0.113.50 is the router's (on ext0), mapped 1:1 to client2: without
+# hairpinning the router would answer client1's pings itself.
+ip -n "$R" addr add 203.0.113.50/32 dev ext0
+check "map add net0 ip 203.0.113.50 to 198.18.0.6" \
+	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.6
+ip netns exec "$CLIENT2" nft -f - <<-'NFT'
+table inet pingwatch {
+	counter echo { }
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		iif eth0 ip saddr 203.0.113.1 icmp type echo-request counter name echo
+	}
+}
+NFT
+h2=$(counter "$R" hairpinned net0)
+check "client1 pings 203.0.113.50: both answered" \
+	ip netns exec "$CLIENT1" ping -c 2 -i 0.5 -W 5 203.0.113.50
+check_eq "client2 got both echo requests, from 203.0.113.1" 2 \
+	"$(nft_packets "$CLIENT2" inet pingwatch echo)"
+check "the hairpinned counter moved" counter_above "$R" hairpinned "$h2" net0
+check_match "the 1:1 mapping counted the pings and replies" '^[1-9][0-9]*$' \
+	"$(natctl -n "$R" -j map show net0 | jq -r '[.[] |
+		select(.proto == "ip")] | .[0].packets')"
 
 exit $ret

@@ -297,8 +297,9 @@
  * clients of that network.  A process of the NAT host itself that connects
  * to an external address and a mapped port (of a port mapping, or a
  * dynamic one) reaches the target likewise, from its own address and port
- * (host loopback).  Both are for TCP and UDP; a 1:1 mapping's address is
- * hairpinned but not looped back (to the host it is the host's own).
+ * (host loopback).  Both are for TCP and UDP, and hairpinning also for
+ * ICMP echo to a 1:1 mapping's address (RFC 5508 REQ-7); a 1:1 mapping's
+ * address is not looped back (to the host it is the host's own).
  * Counted in KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.  Hairpinned flows
  * reach the target with new addresses at PREROUTING: a conntrack firewall
  * on the router sees each direction as a flow of its own.
