@@ -19,7 +19,7 @@ json=$(natctl -j info)
 check_eq "JSON version matches the module" \
 	"$(cat /sys/module/knat/version)" "$(jq -r .version <<<"$json")"
 check_eq "JSON network count" "0" "$(jq -r .networks <<<"$json")"
-check_eq "JSON features" "info,networks,control" "$(jq -r '.features | join(",")' <<<"$json")"
+check_eq "JSON features" "info,networks,control,maps" "$(jq -r '.features | join(",")' <<<"$json")"
 
 if command -v genl >/dev/null; then
 	out=$(genl ctrl get name knat 2>&1)

@@ -22,8 +22,8 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	nat_cleanup
 	wait 2>/dev/null
-	knat_cleanup
 }
 trap cleanup EXIT
 
@@ -39,22 +39,27 @@ pids+=($!)
 ip netns exec "$ROUTER" socat TCP-LISTEN:25001,reuseaddr,fork \
 	SYSTEM:'echo router' &
 pids+=($!)
-# The server answers with the source it sees.
-ip netns exec "$SERVER" socat UDP-RECVFROM:9000,fork \
-	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
-pids+=($!)
+# The server answers with the source it sees (lib.sh's UDP server: no
+# process per datagram, so a slow CPU does not lose answers).
+NAT_TMP=$(mktemp -d)
+udp_server "$SERVER" 203.0.113.2 9000 peer "$NAT_TMP/server"
 ip netns exec "$SERVER" socat TCP-LISTEN:8080,reuseaddr,fork \
 	SYSTEM:'echo "$SOCAT_PEERADDR:$SOCAT_PEERPORT"' &
 pids+=($!)
 busywait 10000 sh -c "ip netns exec $ROUTER ss -lun | grep -q 203.0.113.1:25000 &&
 	ip netns exec $ROUTER ss -ltn | grep -q ':25001 ' &&
-	ip netns exec $SERVER ss -lun | grep -q ':9000 ' &&
 	ip netns exec $SERVER ss -ltn | grep -q ':8080 '" ||
 	{ fail "servers did not start"; exit $ret; }
 
 udp_from() {	# NS SPORT: what the server saw
-	echo x | ip netns exec "$1" socat -T 3 - \
-		UDP:203.0.113.2:9000,sourceport="$2"
+	udp_client "$1" -b "0.0.0.0:$2" -t 30 203.0.113.2:9000
+}
+
+# tcp_read NS ADDR PORT [SPORT]: what a TCP server sends (read only: no
+# half-close that a slow server could lose its answer to).
+tcp_read() {
+	ip netns exec "$1" timeout 40 socat -u \
+		"TCP:$2:$3,connect-timeout=10${4:+,sourceport=$4,reuseaddr}" -
 }
 
 seen=$(udp_from "$CLIENT2" 25002)
@@ -64,8 +69,7 @@ seen=$(udp_from "$CLIENT1" 25000)
 check_match "UDP: the port of the router's UDP socket is skipped" \
 	'^203\.0\.113\.1:2500[12]$' "$seen"
 
-seen=$(ip netns exec "$CLIENT1" socat -T 3 - \
-	TCP:203.0.113.2:8080,sourceport=25001 </dev/null)
+seen=$(tcp_read "$CLIENT1" 203.0.113.2 8080 25001)
 check_match "TCP: the port of the router's listener is skipped" \
 	'^203\.0\.113\.1:2500[02]$' "$seen"
 
@@ -75,7 +79,7 @@ echo hello-router | ip netns exec "$SERVER" socat -u - \
 busywait 5000 grep -q hello-router "$rx"
 check "the router's UDP socket still receives" grep -q hello-router "$rx"
 check_eq "the router's TCP listener still answers" "router" \
-	"$(ip netns exec "$SERVER" socat -T 3 - TCP:203.0.113.1:25001 </dev/null)"
+	"$(tcp_read "$SERVER" 203.0.113.1 25001)"
 
 sessions=$(natctl -n "$ROUTER" -j session show)
 check_eq "no session uses UDP port 25000" "0" \
