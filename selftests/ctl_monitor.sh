@@ -128,7 +128,7 @@ check_eq "text: every line starts with the time" "" \
 check_eq "text: no remote end" "" "$(grep remote "$txt")"
 mapfile -t lines < <(grep -v ' probe ' "$txt" | cut -d' ' -f2-)
 expected=(
-	"network-new net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) ports default filtering address-dependent max-sessions [0-9]+ host-max-sessions 0 udp-inbound-refresh off sessions 0 timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 600"
+	"network-new net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) ports default filtering address-dependent max-sessions [0-9]+ host-max-sessions 0 udp-inbound-refresh off hairpin on sessions 0 timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 600"
 	"session-new udp internal 198\.18\.0\.2:40000 external $udp_ext network net0"
 	"session-new tcp internal 198\.18\.0\.6:41000 external $tcp_ext network net0"
 	"session-new icmp internal 198\.18\.0\.2:5555 external $icmp_ext network net0"
