@@ -103,26 +103,10 @@ static const struct nla_policy knat_session_policy[KNAT_A_SESSION_MAX + 1] = {
 	[KNAT_A_SESSION_REASON]		= { .type = NLA_REJECT },
 };
 
-static int knat_op_cmd_validate(const struct nlattr *attr,
-				struct netlink_ext_ack *extack)
-{
-	switch (nla_get_u8(attr)) {
-	case KNAT_CMD_NETWORK_NEW:
-	case KNAT_CMD_NETWORK_SET:
-	case KNAT_CMD_NETWORK_DEL:
-	case KNAT_CMD_MAP_NEW:
-	case KNAT_CMD_MAP_DEL:
-		return 0;
-	default:
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "not a configuration change (NETWORK_NEW, _SET, _DEL, MAP_NEW, _DEL)");
-		return -ERANGE;
-	}
-}
-
 static const struct nla_policy knat_op_policy[KNAT_A_OP_MAX + 1] = {
-	[KNAT_A_OP_CMD]		= NLA_POLICY_VALIDATE_FN(NLA_U8,
-							 knat_op_cmd_validate),
+	/* Which commands are changes: see knat_nl_config_op(). */
+	[KNAT_A_OP_CMD]		= NLA_POLICY_RANGE(NLA_U8, KNAT_CMD_NETWORK_NEW,
+						   KNAT_CMD_MAP_DEL),
 	/* Checked against the command's own policy when applied. */
 	[KNAT_A_OP_ATTRS]	= { .type = NLA_NESTED },
 };
@@ -244,6 +228,18 @@ static int knat_nl_config_op(struct knat_txn *t, const struct nlattr *op,
 	    NL_REQ_ATTR_CHECK(extack, op, ot, KNAT_A_OP_ATTRS))
 		return -EINVAL;
 	cmd = nla_get_u8(ot[KNAT_A_OP_CMD]);
+	switch (cmd) {
+	case KNAT_CMD_NETWORK_NEW:
+	case KNAT_CMD_NETWORK_SET:
+	case KNAT_CMD_NETWORK_DEL:
+	case KNAT_CMD_MAP_NEW:
+	case KNAT_CMD_MAP_DEL:
+		break;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, ot[KNAT_A_OP_CMD],
+				    "not a configuration change (NETWORK_NEW, _SET, _DEL, MAP_NEW, _DEL)");
+		return -ERANGE;
+	}
 	map = cmd == KNAT_CMD_MAP_NEW || cmd == KNAT_CMD_MAP_DEL;
 	err = nla_parse_nested(tb, map ? KNAT_A_MAP_MAX : KNAT_A_NETWORK_MAX,
 			       ot[KNAT_A_OP_ATTRS],

@@ -104,6 +104,8 @@ struct knat_params *knat_params_clone(const struct knat_params *old)
 	p = kmemdup(old, sizeof(*old), GFP_KERNEL);
 	if (!p)
 		return NULL;
+	/* Never the old array, even when it is empty: it is the old's own. */
+	p->maps = NULL;
 	if (p->n_maps) {
 		p->maps = kmemdup(old->maps, p->n_maps * sizeof(p->maps[0]),
 				  GFP_KERNEL);
