@@ -8,6 +8,9 @@
 #   make check            everything, then every selftest in a VM on each
 #                         kernel of TEST_KERNELS; ends with "N passed, N failed"
 #   make demo             a three-namespace NAT demo in a VM
+#   make fuzz             fuzz the packet path (libFuzzer, ASan, UBSan) for
+#                         FUZZ_TIME seconds, without the VM; make check runs
+#                         CHECK_FUZZ_TIME (60) seconds of it
 #   make style            checkpatch (from Debian's linux-source-6.1)
 #   make sparse           sparse (C=2) against KDIR
 #   make deps             install the Debian packages all of this needs
@@ -30,7 +33,7 @@ MODULE_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild Kbuild uapi/knat.h
 export KNAT_VERSION := $(VERSION)
 
 .PHONY: all module natctl clean check check-build demo style sparse deps \
-	install modules-%
+	install modules-% fuzz
 
 all: module natctl
 
@@ -62,7 +65,13 @@ check-build: natctl $(foreach k,$(TEST_KERNELS),$(BUILD)/$(k)/kmod/knat.ko)
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 	@scripts/check $(TEST_KERNELS)
+
+FUZZ_TIME ?= 60
+CHECK_FUZZ_TIME ?= 60
+fuzz:
+	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_TIME) OUT=$(BUILD)/fuzz
 
 demo: deps
 	@$(MAKE) --no-print-directory check-build
