@@ -1153,20 +1153,25 @@ static void knat_stage_flush(struct knat_net *kn, struct knat_stage *st)
 			knat_flush_map(kn, st->n, st->p, st->p->maps[i]);
 }
 
-/* Events for the mappings a committed stage added and deleted. */
-static void knat_stage_notify_maps(struct knat_net *kn, struct knat_stage *st)
+/*
+ * Events for the mappings a committed stage added (@added) or deleted: the
+ * old settings are in st->p (NULL for a new network).
+ */
+static void knat_stage_notify_maps(struct knat_net *kn, struct knat_stage *st,
+				   bool added)
 {
 	const struct knat_params *now, *old = st->p;
 	unsigned int i;
 
 	now = rcu_dereference_protected(st->n->params,
 					lockdep_is_held(&kn->lock));
-	if (old) {
-		for (i = 0; i < old->n_maps; i++)
+	if (!added) {
+		for (i = 0; old && i < old->n_maps; i++)
 			if (!knat_params_has_map(now, old->maps[i]))
 				knat_nl_notify_map(kn, st->n, old,
 						   old->maps[i],
 						   KNAT_CMD_MAP_DEL);
+		return;
 	}
 	for (i = 0; i < now->n_maps; i++)
 		if (!old || !knat_params_has_map(old, now->maps[i]))
@@ -1225,6 +1230,8 @@ int knat_txn_commit(struct knat_txn *t)
 			st->p = NULL;
 			list_add_tail(&st->n->list, &kn->networks);
 			kn->n_networks++;
+			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_NEW);
+			knat_stage_notify_maps(kn, st, true);
 			continue;
 		}
 		if (st->p) {
@@ -1233,6 +1240,15 @@ int knat_txn_commit(struct knat_txn *t)
 						    lockdep_is_held(&kn->lock));
 			flush = true;
 		}
+		/*
+		 * What is new is told now, before the grace periods below:
+		 * sessions made or expired under the new settings must not
+		 * be told before the settings themselves.
+		 */
+		if (st->changed)
+			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_SET);
+		if (st->p && (st->changed || st->maps_changed))
+			knat_stage_notify_maps(kn, st, true);
 	}
 
 	if (flush) {
@@ -1252,15 +1268,9 @@ int knat_txn_commit(struct knat_txn *t)
 		if (st->deleted) {
 			knat_stats_fold(kn, st->n);
 			knat_network_free(st->n);
-		} else if (st->is_new) {
-			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_NEW);
-			knat_stage_notify_maps(kn, st);
-		} else {
-			if (st->changed)
-				knat_nl_notify_network(kn, st->n,
-						       KNAT_CMD_NETWORK_SET);
-			if (st->changed || st->maps_changed)
-				knat_stage_notify_maps(kn, st);
+		} else if (st->p && (st->changed || st->maps_changed)) {
+			/* Mappings that went: after their sessions. */
+			knat_stage_notify_maps(kn, st, false);
 		}
 		/* Published or freed: the stage no longer owns them. */
 		st->is_new = false;
