@@ -1250,6 +1250,8 @@ int knat_txn_commit(struct knat_txn *t)
 		if (st->p && (st->changed || st->maps_changed))
 			knat_stage_notify_maps(kn, st, true);
 	}
+	if (any)
+		knat_gc_settings_changed(kn);
 
 	if (flush) {
 		/*

@@ -224,6 +224,8 @@ struct knat_net {
 	struct delayed_work gc_work;
 	struct rhashtable_iter gc_iter;
 	bool gc_iter_active;
+	u32 gc_due;			/* the pass's earliest expiry seen */
+	atomic_t gc_changed;		/* settings changed during a pass */
 };
 
 extern unsigned int knat_net_id;
@@ -362,6 +364,7 @@ enum knat_session_state knat_session_state(const struct knat_session *s);
 bool knat_filter_match(const struct knat_filter *f,
 		       const struct knat_session *s);
 void knat_session_flush(struct knat_net *kn, const struct knat_filter *f);
+void knat_gc_settings_changed(struct knat_net *kn);
 u64 knat_session_bytes(struct knat_net *kn);
 
 #endif /* _KNAT_H */

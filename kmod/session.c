@@ -357,12 +357,6 @@ u32 knat_session_age(const struct knat_session *s)
 	return (u32)jiffies - last;
 }
 
-static bool knat_session_expired(const struct knat_session *s,
-				 const struct knat_params *p)
-{
-	return knat_session_age(s) > knat_session_timeout(s, p);
-}
-
 /* ---- ports ---- */
 
 /*
@@ -1002,44 +996,98 @@ next:
 	return done;
 }
 
+/*
+ * The collector.  A pass walks the whole table in slices and removes the
+ * expired sessions; the next pass is due when the first session left can
+ * expire, which needs no timer per session:
+ *
+ * - a session seen in the pass expires at its last use plus its timeout,
+ *   and packets only move that later;
+ * - a session made or used after the pass started (a TCP FIN or RST can
+ *   shorten its timeout, but the packet that carries it also stamps it)
+ *   cannot expire before the pass's start plus the shortest timeout of any
+ *   network;
+ * - shorter settings restart the reckoning (knat_gc_settings_changed()).
+ *
+ * So an idle table of a million sessions costs one pass per timeout, not
+ * a pass every interval.  The gap between passes is kept between
+ * KNAT_GC_INTERVAL and KNAT_GC_MAX_INTERVAL.
+ */
+#define KNAT_GC_BUDGET		8192	/* sessions looked at per slice */
+#define KNAT_GC_INTERVAL	(HZ / 2)
+#define KNAT_GC_MAX_INTERVAL	(60 * HZ)
+
 static bool knat_gc_match(struct knat_session *s, void *arg)
 {
 	const struct knat_params *p = rcu_dereference(s->network->params);
+	u32 timeout = knat_session_timeout(s, p);
+	u32 last = READ_ONCE(s->last_seen);
+	struct knat_net *kn = arg;
 
-	return knat_session_expired(s, p);
+	smp_rmb();	/* the stamp before the clock, as knat_session_age() */
+	if ((u32)jiffies - last > timeout)
+		return true;
+	if ((s32)(last + timeout - kn->gc_due) < 0)
+		kn->gc_due = last + timeout;
+	return false;
 }
 
-/* Sessions looked at per garbage collector run. */
-#define KNAT_GC_BUDGET		8192
-#define KNAT_GC_INTERVAL	(HZ / 2)
+/* The shortest timeout of any network, in jiffies. */
+static u32 knat_gc_min_timeout(struct knat_net *kn)
+{
+	const struct knat_config *cfg;
+	u32 min = KNAT_GC_MAX_INTERVAL;
+	unsigned int i, j;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(kn->config);
+	for (i = 0; cfg && i < cfg->n_networks; i++) {
+		const struct knat_params *p;
+
+		p = rcu_dereference(cfg->networks[i]->params);
+		for (j = 0; j < KNAT_TO_MAX; j++)
+			min = min_t(u32, min, p->timeout[j]);
+	}
+	rcu_read_unlock();
+	return min;
+}
 
 static void knat_gc_work(struct work_struct *work)
 {
 	struct knat_net *kn = container_of(to_delayed_work(work),
 					   struct knat_net, gc_work);
 	unsigned int removed = 0;
+	unsigned long delay;
 	bool done;
 
 	if (!kn->gc_iter_active) {
+		/* Ordered: the settings read below are those of now or later. */
+		atomic_xchg(&kn->gc_changed, 0);
+		kn->gc_due = (u32)jiffies + knat_gc_min_timeout(kn);
 		rhashtable_walk_enter(&kn->sessions_out, &kn->gc_iter);
 		kn->gc_iter_active = true;
 	}
 	done = knat_session_walk(kn, &kn->gc_iter, KNAT_GC_BUDGET,
-				 knat_gc_match, NULL,
+				 knat_gc_match, kn,
 				 KNAT_CNT_SESSIONS_EXPIRED, &removed);
-	if (done) {
-		rhashtable_walk_exit(&kn->gc_iter);
-		kn->gc_iter_active = false;
-	}
-	/*
-	 * A large table is swept in slices, one after the other.  An empty
-	 * one is left alone until a session is added (knat_gc_kick()).
-	 */
-	if (!done)
+	if (!done) {
+		/* A large table is swept in slices, one after the other. */
 		queue_delayed_work(system_power_efficient_wq, &kn->gc_work, 1);
-	else if (atomic_read(&kn->n_sessions))
-		queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
-				   KNAT_GC_INTERVAL);
+		return;
+	}
+	rhashtable_walk_exit(&kn->gc_iter);
+	kn->gc_iter_active = false;
+
+	/* An empty table is left alone until a session is added. */
+	if (!atomic_read(&kn->n_sessions))
+		return;
+	delay = (s32)(kn->gc_due - (u32)jiffies) > 0 ?
+		kn->gc_due - (u32)jiffies : 0;
+	if (atomic_read(&kn->gc_changed))
+		delay = 0;
+	delay = clamp_t(unsigned long, delay, KNAT_GC_INTERVAL,
+			KNAT_GC_MAX_INTERVAL);
+	queue_delayed_work(system_power_efficient_wq, &kn->gc_work, delay);
 }
 
 /* A session was added: make sure the collector runs. */
@@ -1048,6 +1096,17 @@ static void knat_gc_kick(struct knat_net *kn)
 	if (!delayed_work_pending(&kn->gc_work))
 		queue_delayed_work(system_power_efficient_wq, &kn->gc_work,
 				   KNAT_GC_INTERVAL);
+}
+
+/*
+ * Timeouts may have become shorter: the collector's reckoning of when the
+ * next session can expire no longer holds.  Called under kn->lock.
+ */
+void knat_gc_settings_changed(struct knat_net *kn)
+{
+	atomic_set(&kn->gc_changed, 1);
+	if (atomic_read(&kn->n_sessions))
+		mod_delayed_work(system_power_efficient_wq, &kn->gc_work, 0);
 }
 
 bool knat_filter_match(const struct knat_filter *f,
