@@ -86,13 +86,19 @@ static int knat_out_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 	       s->proto != k->proto;
 }
 
+/*
+ * The session and mapping tables grow with their load and keep the size
+ * of their peak (8 bytes a bucket, at most two buckets an entry), as
+ * conntrack's table is allocated for its maximum: after a flush or a quiet
+ * spell, new flows do not pay for growing the tables again.  The small
+ * hosts table shrinks.
+ */
 static const struct rhashtable_params knat_out_params = {
 	.head_offset	= offsetof(struct knat_session, out_node),
 	.key_len	= sizeof(struct knat_out_key),
 	.hashfn		= knat_out_hashfn,
 	.obj_hashfn	= knat_out_obj_hashfn,
 	.obj_cmpfn	= knat_out_cmpfn,
-	.automatic_shrinking = true,
 };
 
 /*
@@ -131,7 +137,6 @@ static const struct rhashtable_params knat_in_params = {
 	.hashfn		= knat_in_hashfn,
 	.obj_hashfn	= knat_in_obj_hashfn,
 	.obj_cmpfn	= knat_in_cmpfn,
-	.automatic_shrinking = true,
 };
 
 static u32 knat_ep_hashfn(const void *data, u32 len, u32 seed)
@@ -184,7 +189,6 @@ static const struct rhashtable_params knat_map_int_params = {
 	.hashfn		= knat_ep_hashfn,
 	.obj_hashfn	= knat_map_int_obj_hashfn,
 	.obj_cmpfn	= knat_map_int_cmpfn,
-	.automatic_shrinking = true,
 };
 
 static const struct rhashtable_params knat_map_ext_params = {
@@ -193,7 +197,6 @@ static const struct rhashtable_params knat_map_ext_params = {
 	.hashfn		= knat_ep_hashfn,
 	.obj_hashfn	= knat_map_ext_obj_hashfn,
 	.obj_cmpfn	= knat_map_ext_cmpfn,
-	.automatic_shrinking = true,
 };
 
 static const struct rhashtable_params knat_host_params = {
