@@ -54,21 +54,6 @@ struct monitor {
 	char time[MONITOR_TIME_STRLEN];
 };
 
-static const struct nl_policy monitor_session_policy[KNAT_A_SESSION_MAX + 1] = {
-	[KNAT_A_SESSION_NETWORK]	= { .type = MNL_TYPE_NUL_STRING,
-					    .len = KNAT_NAME_MAXLEN },
-	[KNAT_A_SESSION_PROTO]		= { .type = MNL_TYPE_U8 },
-	[KNAT_A_SESSION_INT_ADDR]	= { .type = MNL_TYPE_U32 },
-	[KNAT_A_SESSION_INT_PORT]	= { .type = MNL_TYPE_U16 },
-	[KNAT_A_SESSION_EXT_ADDR]	= { .type = MNL_TYPE_U32 },
-	[KNAT_A_SESSION_EXT_PORT]	= { .type = MNL_TYPE_U16 },
-	[KNAT_A_SESSION_REM_ADDR]	= { .type = MNL_TYPE_U32 },
-	[KNAT_A_SESSION_REM_PORT]	= { .type = MNL_TYPE_U16 },
-	[KNAT_A_SESSION_STATE]		= { .type = MNL_TYPE_U8 },
-	[KNAT_A_SESSION_EXPIRES]	= { .type = MNL_TYPE_U32 },
-	[KNAT_A_SESSION_REASON]		= { .type = MNL_TYPE_U8 },
-};
-
 /* What a session event must carry for its line. */
 static const uint16_t monitor_session_required[] = {
 	KNAT_A_SESSION_NETWORK,
@@ -169,7 +154,7 @@ static int monitor_session(struct monitor *m, const struct nlmsghdr *nlh,
 	size_t i;
 	int ret;
 
-	ret = nl_parse(nlh, monitor_session_policy, KNAT_A_SESSION_MAX, tb);
+	ret = nl_parse(nlh, session_policy, KNAT_A_SESSION_MAX, tb);
 	if (ret)
 		return ret;
 	for (i = 0; i < ARRAY_SIZE(monitor_session_required); i++) {

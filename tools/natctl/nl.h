@@ -93,6 +93,9 @@ struct nl_policy {
 	uint16_t len;
 };
 
+/* A session's attributes (session.c), for dumps, lookups and events. */
+extern const struct nl_policy session_policy[];
+
 int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *policy,
 	     uint16_t maxtype, const struct nlattr **tb);
 int nl_parse_nested(const struct nlattr *nest, const struct nl_policy *policy,

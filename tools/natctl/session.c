@@ -13,7 +13,8 @@
 #include "nl.h"
 #include "parse.h"
 
-static const struct nl_policy session_policy[KNAT_A_SESSION_MAX + 1] = {
+/* A session's attributes, in dumps, lookups and events (monitor.c). */
+const struct nl_policy session_policy[KNAT_A_SESSION_MAX + 1] = {
 	[KNAT_A_SESSION_NETWORK]	= { .type = MNL_TYPE_NUL_STRING,
 					    .len = KNAT_NAME_MAXLEN },
 	[KNAT_A_SESSION_PROTO]		= { .type = MNL_TYPE_U8 },
@@ -25,6 +26,7 @@ static const struct nl_policy session_policy[KNAT_A_SESSION_MAX + 1] = {
 	[KNAT_A_SESSION_REM_PORT]	= { .type = MNL_TYPE_U16 },
 	[KNAT_A_SESSION_STATE]		= { .type = MNL_TYPE_U8 },
 	[KNAT_A_SESSION_EXPIRES]	= { .type = MNL_TYPE_U32 },
+	[KNAT_A_SESSION_REASON]		= { .type = MNL_TYPE_U8 },
 };
 
 /* What every session message carries. */
