@@ -974,7 +974,13 @@ static bool knat_session_walk(struct knat_net *kn, struct rhashtable_iter *it,
 				goto next;
 
 			spin_lock_bh(&kn->tbl_lock);
-			if (!s->dead) {
+			/*
+			 * Again under the lock: a packet may have used the
+			 * session since.  One that takes it right now, lockless,
+			 * came as it expired: its answer finds no session, as
+			 * after any timeout.
+			 */
+			if (!s->dead && match(s, arg)) {
 				knat_count(s->network->stats, counter);
 				knat_nl_notify_session(kn, s,
 						       KNAT_CMD_SESSION_DEL,
