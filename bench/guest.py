@@ -49,7 +49,7 @@ PORT_MIN, PORT_MAX = 1024, 65535
 TIMEOUT_UDP = 3600          # both systems: no session expires mid-bench
 MAX_SESSIONS = 2000000      # knat, explicit (the default scales with RAM)
 CT_MAX = 2000000
-CT_HASHSIZE = 1048576       # conntrack buckets: sized for 1M like knat's
+CT_HASHSIZE = 1048576       # conntrack buckets for the 1M-session table
 
 MAC_INT1, MAC_GEN = "02:00:00:00:00:01", "02:00:00:00:00:02"
 MAC_EXT0, MAC_SINK = "02:00:00:00:01:01", "02:00:00:00:01:02"
@@ -175,13 +175,18 @@ class Flows:
     source port and destination address together, one each packet, so with
     pairwise coprime counts every combination comes once per cycle."""
 
-    def __init__(self, hosts, ports, remotes, count=None, port_base=10000):
+    def __init__(self, hosts, ports, remotes, count=None, port_base=10000,
+                 host_net=1, remote_base=1):
         for x, y in ((hosts, ports), (hosts, remotes), (ports, remotes)):
             assert gcd(x, y) == 1, (hosts, ports, remotes)
         assert port_base + ports <= 65535 and remotes <= 254 and \
             hosts <= 65000
         self.hosts, self.ports, self.remotes = hosts, ports, remotes
         self.port_base = port_base
+        # internal hosts from 198.18.HOST_NET.1, remote hosts from
+        # 198.51.100.REMOTE_BASE
+        self.host_net, self.remote_base = host_net, remote_base
+        assert remote_base + remotes <= 255
         self.cycle = hosts * ports * remotes
         self.count = count or self.cycle
         assert self.count <= self.cycle
@@ -190,16 +195,19 @@ class Flows:
     def desc(self):
         return {"flows": self.count, "internal_hosts": self.hosts,
                 "first_source_port": self.port_base,
+                "first_internal_host": "198.18.%d.1" % self.host_net,
+                "first_remote_host": "198.51.100.%d" % self.remote_base,
                 "source_ports": self.ports, "remote_hosts": self.remotes,
                 "internal_endpoints": self.endpoints}
 
     def pktgen(self):
-        first = (198 << 24) | (18 << 16) | (1 << 8)
+        first = (198 << 24) | (18 << 16) | (self.host_net << 8) | 1
         ip = lambda n: "%d.%d.%d.%d" % (n >> 24, n >> 16 & 255, n >> 8 & 255,
                                         n & 255)
         return ["src_min " + ip(first), "src_max " + ip(first + self.hosts - 1),
-                "dst_min 198.51.100.1",
-                "dst_max 198.51.100.%d" % self.remotes,
+                "dst_min 198.51.100.%d" % self.remote_base,
+                "dst_max 198.51.100.%d" % (self.remote_base + self.remotes -
+                                           1),
                 # udp_src_max is exclusive when it differs from the min
                 "udp_src_min %d" % self.port_base,
                 "udp_src_max %d" % (self.port_base + (self.ports
@@ -370,10 +378,11 @@ neigh replace 203.0.113.1 lladdr %s dev eth0 nud permanent
             return self.ct_count()
         return 0
 
-    def drops(self):
+    def drops(self, st=None):
+        """Drop counters (st: knat's statistics, if already read)."""
         d = {}
         if self.kind in KNAT_KINDS:
-            st = self.knat_stats()
+            st = st or self.knat_stats()
             d.update({"knat_" + k: v for k, v in st.items()
                       if k.startswith("drop_")})
         if self.kind in CT_KINDS:
@@ -383,18 +392,25 @@ neigh replace 203.0.113.1 lladdr %s dev eth0 nud permanent
                        "invalid")})
         return d
 
-    def flush(self):
-        """Remove every session (W2 between runs)."""
+    def flush(self, remote=None, left=0):
+        """Remove every session, or those with remote host @remote; @left
+        should remain (W2 between runs)."""
         with InNs(self.rtr):
             if self.kind in KNAT_KINDS:
-                sh([NATCTL, "session", "flush"])
+                sh([NATCTL, "session", "flush"] +
+                   (["remote", remote] if remote else []))
             if self.kind in CT_KINDS:
-                sh(["conntrack", "-F"], check=False)
+                sh(["conntrack", "-D", "-d", remote] if remote else
+                   ["conntrack", "-F"], check=False)
+        # Both flushes are done when the command returns (the next run
+        # checks that every packet made a session); conntrack's count
+        # may lag a little.
         for _ in range(200):
-            if self.sessions() == 0:
+            if self.kind not in CT_KINDS or self.ct_count() == left:
                 return
             time.sleep(0.05)
-        raise RuntimeError("%s: sessions left after flush" % self.kind)
+        raise RuntimeError("%s: %d conntrack entries left after flush, "
+                           "not %d" % (self.kind, self.ct_count(), left))
 
     def expect_src(self, c, delivered):
         """Did the sink see the right source of the UDP packets: translated
@@ -454,7 +470,7 @@ class Bench:
         self.quick = args.quick
         self.runs = args.runs or (3 if self.quick else 5)
         # Packets per measured run.
-        self.count = args.count or (5000 if self.quick else 50000)
+        self.count = args.count or (5000 if self.quick else 30000)
         self.count5 = args.count or (5000 if self.quick else 100000)
         self.records = []
         self.errors = []
@@ -537,40 +553,71 @@ class Bench:
 
     def w2(self, insts):
         """New flows: every packet one, each from a new internal endpoint
-        (a new mapping and port for both NATs); the table is flushed
-        before each run."""
-        fl = Flows(16, 625, 1, port_base=40000) if self.quick else \
-            Flows(64, 625, 1, port_base=40000)
-        log("W2: every packet a new flow, %d per run, %d runs" % (
-            fl.count, self.runs))
+        (a new mapping and port for both NATs).  Twice: with the table
+        flushed before each run (it starts empty), and with a standing
+        table of other sessions, only the new flows flushed between runs
+        (the tables need not grow: knat's hash tables, which grow and
+        shrink with their contents, are already large)."""
+        if self.quick:
+            fl = Flows(8, 625, 1, port_base=40000)
+            standing = Flows(2, 3125, 3, port_base=50000, host_net=2,
+                             remote_base=2)
+        else:
+            # 25 000 standing mappings: knat's mapping tables hold 65 536
+            # buckets, enough for 20 000 more without growing, and keep
+            # them after a flush; 75 000 sessions: 131 072 buckets.
+            fl = Flows(32, 625, 1, port_base=40000)
+            standing = Flows(8, 3125, 3, port_base=50000, host_net=2,
+                             remote_base=2)
+        log("W2: every packet a new flow, %d per run, %d runs, empty "
+            "tables" % (fl.count, self.runs))
         for k in KINDS:
             insts[k].pktgen_setup(fl)
             insts[k].sink_counters()
+            insts[k].flush()
+        self.w2_runs(insts, fl, "empty", 0)
+
+        log("W2: every packet a new flow, %d per run, %d runs, beside a "
+            "standing table of %d sessions" % (fl.count, self.runs,
+                                               standing.count))
+        for k in KINDS:
+            self.warm(insts[k], standing)
+            insts[k].pktgen_setup(fl)
+        self.w2_runs(insts, fl, "standing", standing.count)
+        for k in KINDS:
+            insts[k].flush()
+
+    def w2_runs(self, insts, fl, table, left):
+        remote = "198.51.100.%d" % fl.remote_base
+        d_last = {k: insts[k].drops() for k in KINDS}
         for r in range(self.runs):
             line = []
             for k in KINDS:
                 i = insts[k]
-                i.flush()
-                d0 = i.drops()
+                lk = left if k != "plain" else 0
+                d0 = d_last[k]
                 sent, usec = i.pktgen_run(fl.count)
                 c = i.sink_counters()
                 delivered = c.get("xl", 0) + c.get("raw", 0)
-                n = i.sessions()
-                d1 = i.drops()
+                st = i.knat_stats() if k in KNAT_KINDS else None
+                n = (st["sessions_active"] if st else i.sessions()) - lk
+                d1 = d_last[k] = i.drops(st)
                 drops = {x: d1[x] - d0.get(x, 0) for x in d1}
-                ok = i.expect_src(c, delivered) and (
+                ok = i.expect_src(c, delivered) and delivered == sent and (
                     k == "plain" or n == delivered)
                 if not ok:
-                    self.fail("W2 %s: sent %d, sink %s, %d sessions" % (
+                    self.fail("W2 %s: sent %d, sink %s, %d new sessions" % (
                         k, sent, c, n))
                 self.record(workload="W2", kind=k, run=r, sent=sent,
                             delivered=delivered, usec=usec,
                             rate=delivered * 1e6 / usec, sessions=n,
+                            table=table, standing=lk,
                             drops=drops, translated=c.get("xl", 0),
                             valid=ok, flow_shape=fl.desc())
                 line.append("%s %.0f" % (k, delivered * 1e6 / usec))
-                # No large table left behind to slow the others down.
-                i.flush()
+                # Only the new flows go: no table left bigger than it was
+                # to slow the others down.
+                i.flush(remote if lk else None, lk)
             log("  run %d: %s flows/s" % (r, ", ".join(line)))
 
     def w3(self, insts):
@@ -636,8 +683,7 @@ class Bench:
             rec["knat_bytes_in_use_per_session"] = \
                 inst.knat_stats()["bytes_in_use"] / n
         if inst.kind in CT_KINDS:
-            rec["ct_hash_buckets"] = int(read(
-                "/sys/module/nf_conntrack/parameters/hashsize"))
+            rec["ct_hash_buckets"] = ct_hashsize()
         self.records.append(rec)
         log("  W4 %s %d sessions: slab %.0f B/session, vmalloc %.0f, "
             "MemFree %.0f" % (inst.kind, n, rec["slab_per_session"],
@@ -686,8 +732,11 @@ class Bench:
         for inst, _ in sets:
             inst.destroy()
 
+        default_hash = ct_hashsize()
         for k in ("knat", "masq"):
             log("W4: memory at %d sessions, %s" % (big.count, k))
+            if k == "masq" and big.count > default_hash:
+                ct_hashsize(CT_HASHSIZE)
             ins = self.build([k, "plain"], "b")
             self.fill(ins[k], big)
             ins["plain"].pktgen_setup(big)
@@ -695,6 +744,7 @@ class Bench:
                           count)
             for i in ins.values():
                 i.destroy()
+        ct_hashsize(default_hash)
 
     def w5_phase(self, phase, sets, count):
         for r in range(self.runs):
@@ -714,14 +764,27 @@ def setup_host():
     if not os.path.isdir("/sys/module/knat"):
         sh(["insmod", KNAT_KO])
     sysctl("net.netfilter.nf_conntrack_max", CT_MAX)
-    write("/sys/module/nf_conntrack/parameters/hashsize", CT_HASHSIZE)
+
+
+CT_HASHSIZE_PATH = "/sys/module/nf_conntrack/parameters/hashsize"
+
+
+def ct_hashsize(n=None):
+    """conntrack's hash table size (global): read it, or set it.  It is
+    left at the kernel's default (scaled to RAM) except while masquerade
+    holds W4's and W5's largest table: its garbage collector walks every
+    bucket, so a large table costs every other measurement time."""
+    if n:
+        write(CT_HASHSIZE_PATH, n)
+    return int(read(CT_HASHSIZE_PATH))
 
 
 def machine():
     cpu = re.search(r"model name\s*:\s*(.*)", read("/proc/cpuinfo"))
     return {"kernel": KVER, "guest_cpus": os.cpu_count(),
             "guest_cpu_model": cpu.group(1) if cpu else "?",
-            "guest_mem_bytes": meminfo()["MemTotal"]}
+            "guest_mem_bytes": meminfo()["MemTotal"],
+            "ct_hashsize_default": ct_hashsize()}
 
 
 def main():

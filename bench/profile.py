@@ -41,38 +41,59 @@ COMMS = ["kpktgend_0", "kpktgend_1", "ksoftirqd/0", "ksoftirqd/1"] + \
     ["kworker/u8:%d" % i for i in range(8)]
 
 
+FREQ = int(os.environ.get("PROFILE_FREQ", "20000"))
 IDLE = {"pv_native_safe_halt", "default_idle", "do_idle", "cpuidle_idle_call",
         "default_idle_call", "native_safe_halt", "arch_cpu_idle"}
 
 
 def report(packets):
-    """perf's samples by module and by function, idle excluded, as
-    instructions per packet (cpu-clock samples at 20 kHz of guest time;
-    with -icount shift=1, 1 ns is half an instruction) and as shares."""
+    """perf's samples by module and by function, idle and user space
+    (the script itself) excluded, as instructions per packet (cpu-clock
+    samples at PROFILE_FREQ, default 20 kHz, of guest time; with -icount
+    shift=1, 1 ns is half an instruction) and as shares.  Returns the
+    number of samples, idle included."""
     rep = subprocess.run(["perf", "report", "-i", "/tmp/perf.data",
                           "--stdio", "--no-children", "-n", "--sort",
                           "dso,sym"], capture_output=True, text=True)
-    syms, dsos, total = [], {}, 0
+    syms, dsos, total, every = [], {}, 0, 0
     for line in rep.stdout.splitlines():
         f = line.split()
         if len(f) < 5 or line.startswith("#") or not f[0].endswith("%"):
             continue
         n, dso, sym = int(f[1]), f[2], f[-1]
-        if sym in IDLE:
+        every += n
+        if sym in IDLE or not dso.startswith("["):
             continue
         total += n
         dsos[dso] = dsos.get(dso, 0) + n
         syms.append((n, dso, sym))
-    per = 50000 / 2 / max(packets, 1)   # instructions per sample per packet
-    print("busy samples %d; instructions per packet, all: %.0f" % (
+    per = 1e9 / FREQ / 2 / max(packets, 1)  # instructions/sample/packet
+    print("kernel, busy: %d samples, %.0f instructions per packet" % (
         total, total * per))
     for dso, n in sorted(dsos.items(), key=lambda x: -x[1]):
         print("  %-22s %6.0f instr/packet %5.1f%%" % (dso, n * per,
                                                      100 * n / total))
     print("functions:")
     for n, dso, sym in sorted(syms, reverse=True)[:45]:
-        print("  %-40s %-18s %6.0f %5.1f%%" % (sym, dso, n * per,
-                                              100 * n / total))
+        print("  %-40s %6.0f %5.1f%%" % (sym, n * per, 100 * n / total))
+    return every
+
+
+def inclusive(packets, every):
+    """With PROFILE_GRAPH=1: each function with what it calls, in
+    instructions per packet."""
+    rep = subprocess.run(["perf", "report", "-i", "/tmp/perf.data",
+                          "--stdio", "--children", "--sort", "sym",
+                          "-g", "none", "--percent-limit", "0.5"],
+                         capture_output=True, text=True)
+    per = 1e9 / FREQ / 2 / max(packets, 1)
+    print("inclusive (function and its callees), instructions per packet:")
+    for line in rep.stdout.splitlines():
+        f = line.split()
+        if len(f) < 4 or line.startswith("#") or not f[0].endswith("%"):
+            continue
+        print("  %-40s %6.0f" % (f[-1], float(f[0][:-1]) / 100 * every *
+                                 per))
 
 
 def child(rtr, what):
@@ -106,8 +127,10 @@ def main():
         # perf runs the traffic (this script again, as --child), so that
         # it records exactly that.
         what = {"w1": "100000", "w2": str(n), "idle": "idle"}[wl]
-        perf = subprocess.run(["perf", "record", "-a", "-e", "cpu-clock",
-                               "-F", "20000", "-o", "/tmp/perf.data", "--",
+        graph = ["-g"] if os.environ.get("PROFILE_GRAPH") else []
+        perf = subprocess.run(["perf", "record", "-a"] + graph +
+                              ["-e", "cpu-clock",
+                               "-F", os.environ.get("PROFILE_FREQ", "20000"), "-o", "/tmp/perf.data", "--",
                                sys.executable, __file__, "--child",
                                inst.rtr, what], capture_output=True,
                               text=True)
@@ -117,7 +140,9 @@ def main():
             g.log("%s %s %d: %.0f packets/s" % (kind, wl, n,
                                                 sent * 1e6 / usec))
         g.log("sessions %d, drops %s" % (inst.sessions(), inst.drops()))
-        report(sent)
+        every = report(sent)
+        if graph:
+            inclusive(sent, every)
     finally:
         inst.destroy()
 
