@@ -321,9 +321,13 @@ def markdown(res):
                    m["guest_mem_bytes"] / 2 ** 30, h.get("host", "?"),
                    h.get("host_cpus", "?"), h.get("host_cpu", "?"),
                    h.get("host_load", "?")))
-    out.append("- %d interleaved runs per figure, %s packets per W1/W5 run; "
-               "the whole bench took %s s on the host" % (
+    w5 = [r for r in res["records"] if r["workload"] == "W5"]
+    out.append("- %d interleaved runs per figure, %s packets per W1 run, %s "
+               "per W5 run (%s beside a large table); the whole bench took "
+               "%s s on the host" % (
                    res["runs"], f0(res.get("packets_per_run")),
+                   f0(min((r["sent"] for r in w5), default=None)),
+                   f0(max((r["sent"] for r in w5), default=None)),
                    h.get("host_seconds", "?")))
     if res.get("errors"):
         out.append("- **errors**: " + "; ".join(res["errors"]))
