@@ -8,7 +8,8 @@ instructions):
 
 KIND: plain, masq, knat, knat_fw, masq_fw.  WORKLOAD:
   w1     N (default 1000) established flows, 100 000 packets
-  w2     N (default 40 000) new flows, each a new internal endpoint
+  w2     N (default 20 000) new flows, each a new internal endpoint
+  w2s    the same beside a standing table of 75 000 sessions (as W2)
   idle   a table of N (default 1 000 000) sessions, no traffic, 5 s
 Prints perf's flat profile (whole system, both CPUs) and, for w1 and w2,
 the rate.
@@ -25,6 +26,8 @@ import guest as g  # noqa: E402
 
 def flows_for(n, new):
     if new:
+        if n == 20000:      # as W2
+            return g.Flows(32, 625, 1, port_base=40000)
         return g.Flows(64, 625, 1, count=n, port_base=40000)
     for f in (g.Flows(1, 1, 1), g.Flows(8, 125, 1), g.Flows(32, 625, 3),
               g.Flows(64, 625, 27, count=n)):
@@ -111,7 +114,7 @@ def main():
         return child(sys.argv[2], sys.argv[3])
     kind, wl = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else \
-        {"w1": 1000, "w2": 40000, "idle": 1000000}[wl]
+        {"w1": 1000, "w2": 20000, "w2s": 20000, "idle": 1000000}[wl]
     g.setup_host()
 
     class Args:
@@ -119,14 +122,19 @@ def main():
     b = g.Bench(Args)
     inst = g.Instance(kind, "p").build()
     try:
-        fl = flows_for(n, wl == "w2")
+        fl = flows_for(n, wl.startswith("w2"))
+        if wl == "w2s":
+            b.warm(inst, g.Flows(8, 3125, 3, port_base=50000, host_net=2,
+                                 remote_base=2))
         if wl in ("w1", "idle"):
             b.warm(inst, fl)
         else:
             inst.pktgen_setup(fl)
         # perf runs the traffic (this script again, as --child), so that
         # it records exactly that.
-        what = {"w1": "100000", "w2": str(n), "idle": "idle"}[wl]
+        what = {"w1": os.environ.get("PROFILE_PACKETS", "100000"),
+                "w2": str(n), "w2s": str(n),
+                "idle": "idle"}[wl]
         graph = ["-g"] if os.environ.get("PROFILE_GRAPH") else []
         perf = subprocess.run(["perf", "record", "-a"] + graph +
                               ["-e", "cpu-clock",
