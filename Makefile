@@ -14,6 +14,10 @@
 #   make style            checkpatch (from Debian's linux-source-6.1)
 #   make sparse           sparse (C=2) against KDIR
 #   make deps             install the Debian packages all of this needs
+#   make bench            knat against plain forwarding and nftables
+#                         masquerade in a VM (~30 min): bench/results/,
+#                         docs/performance.md
+#   make bench-quick      a small version of it (a few minutes), a smoke test
 
 VERSION := 0.1.0
 
@@ -26,6 +30,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 # of each.  Override with TEST_KERNELS="VER ..." (a VER from /lib/modules).
 newest = $(lastword $(sort $(notdir $(wildcard /lib/modules/$(1)))))
 TEST_KERNELS ?= $(call newest,6.1.*-amd64) $(call newest,6.12.*-amd64)
+# Kernels `make bench` measures on (bench-quick: the first only).
+BENCH_KERNELS ?= $(call newest,6.12.*-amd64)
 
 BUILD := $(CURDIR)/build
 MODULE_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild Kbuild uapi/knat.h
@@ -33,7 +39,7 @@ MODULE_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild Kbuild uapi/knat.h
 export KNAT_VERSION := $(VERSION)
 
 .PHONY: all module natctl clean check check-build demo style sparse deps \
-	install modules-% fuzz
+	install modules-% fuzz bench bench-quick
 
 all: module natctl
 
@@ -79,6 +85,12 @@ demo: deps
 
 deps:
 	@scripts/deps
+
+bench: deps
+	@bench/run $(foreach k,$(BENCH_KERNELS),-k $(k))
+
+bench-quick: deps
+	@bench/run --quick -k $(firstword $(BENCH_KERNELS))
 
 CHECKPATCH_DIR := $(BUILD)/checkpatch
 KNAT_SOURCES = $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) uapi/knat.h
