@@ -609,16 +609,26 @@ err_port:
 
 /*
  * Link a session (keys filled in) under its mapping (none for a port
- * mapping's session) and host.  Under tbl_lock.  On failure nothing of it is left in the tables.
+ * mapping's session) and host.  Under tbl_lock.  On failure nothing of it
+ * is left in the tables; -EEXIST when the flow has a session already
+ * (another CPU made it meanwhile): that one is in *@otherp.  Looking it up
+ * and inserting are one walk of the bucket, which matters to new flows.
  */
 static int knat_session_link(struct knat_net *kn, struct knat_session *s,
-			     struct knat_mapping *m, struct knat_host **hostp)
+			     struct knat_mapping *m, struct knat_host **hostp,
+			     struct knat_session **otherp)
 {
+	struct knat_out_key out_key = {
+		.int_addr = s->int_addr, .rem_addr = s->rem_addr,
+		.int_port = s->int_port, .rem_port = s->rem_port,
+		.proto = s->proto,
+	};
 	struct knat_in_key in_key = {
 		.ext_addr = s->ext_addr, .rem_addr = s->rem_addr,
 		.ext_port = s->ext_port, .proto = s->proto,
 	};
 	struct knat_host *host = *hostp;
+	struct knat_session *other;
 	int err;
 
 	if (!host) {
@@ -636,10 +646,15 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 		*hostp = host;
 	}
 
-	err = rhashtable_insert_fast(&kn->sessions_out, &s->out_node,
-				     knat_out_params);
-	if (err)
-		return err;
+	other = rhashtable_lookup_get_insert_key(&kn->sessions_out, &out_key,
+						 &s->out_node,
+						 knat_out_params);
+	if (IS_ERR(other))
+		return PTR_ERR(other);
+	if (other) {
+		*otherp = other;
+		return -EEXIST;
+	}
 	/* The key is not a field of the session: give it to the table. */
 	err = rhltable_insert_key(&kn->sessions_in, &in_key, &s->in_node,
 				  knat_in_params);
@@ -697,7 +712,7 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 					     __be16 int_port, __be32 rem_addr,
 					     __be16 rem_port)
 {
-	struct knat_session *s, *other;
+	struct knat_session *s, *other = NULL;
 	struct knat_mapping *m;
 	struct knat_host *host;
 	bool new_map = false;
@@ -710,13 +725,6 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
-	other = knat_session_out(kn, proto, int_addr, int_port, rem_addr,
-				 rem_port);
-	if (other) {
-		spin_unlock_bh(&kn->tbl_lock);
-		kmem_cache_free(knat_session_cache, s);
-		return other;
-	}
 	host = knat_host_get(kn, int_addr);
 	err = knat_check_limits(n, p, host);
 	if (err)
@@ -737,7 +745,7 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 	}
 
 	knat_session_init(s, n, m, rem_addr, rem_port, 0);
-	err = knat_session_link(kn, s, m, &host);
+	err = knat_session_link(kn, s, m, &host, &other);
 	if (err)
 		goto err_map;
 	spin_unlock_bh(&kn->tbl_lock);
@@ -752,10 +760,16 @@ err_map:
 	if (new_map)
 		knat_mapping_unlink(kn, m);
 err_unlock:
+	/* Another CPU made the flow's session meanwhile: no error, that. */
+	if (!other)
+		other = knat_session_out(kn, proto, int_addr, int_port,
+					 rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
+	kmem_cache_free(knat_session_cache, s);
+	if (other)
+		return other;
 	if (err != -EAGAIN)
 		knat_count_create_error(n, err);
-	kmem_cache_free(knat_session_cache, s);
 	return ERR_PTR(err);
 }
 
@@ -769,7 +783,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 					    struct knat_mapping *m,
 					    __be32 rem_addr, __be16 rem_port)
 {
-	struct knat_session *s, *other;
+	struct knat_session *s, *other = NULL;
 	struct knat_host *host;
 	int err;
 
@@ -780,13 +794,6 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
-	other = knat_session_out(kn, m->proto, m->int_addr, m->int_port,
-				 rem_addr, rem_port);
-	if (other) {
-		spin_unlock_bh(&kn->tbl_lock);
-		kmem_cache_free(knat_session_cache, s);
-		return other;
-	}
 	if (m->dead || !knat_mapping_current(m, p)) {
 		/* Its last session went meanwhile, or its address is going. */
 		err = -EAGAIN;
@@ -799,7 +806,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 		goto err_unlock;
 
 	knat_session_init(s, n, m, rem_addr, rem_port, KNAT_TCP_INBOUND);
-	err = knat_session_link(kn, s, m, &host);
+	err = knat_session_link(kn, s, m, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
@@ -812,10 +819,15 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 	return s;
 
 err_unlock:
+	if (!other)
+		other = knat_session_out(kn, m->proto, m->int_addr,
+					 m->int_port, rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
+	kmem_cache_free(knat_session_cache, s);
+	if (other)
+		return other;
 	if (err != -EAGAIN)
 		knat_count_create_error(n, err);
-	kmem_cache_free(knat_session_cache, s);
 	return ERR_PTR(err);
 }
 
@@ -833,7 +845,7 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	const struct knat_smap *sm = cm->m;
 	struct knat_network *n = cm->n;
 	const struct knat_params *p = rcu_dereference(n->params);
-	struct knat_session *s, *other;
+	struct knat_session *s, *other = NULL;
 	struct knat_host *host;
 	__be16 int_port;
 	int err;
@@ -850,13 +862,6 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
-	other = knat_session_out(kn, sm->proto, sm->int_addr, int_port,
-				 rem_addr, rem_port);
-	if (other) {
-		spin_unlock_bh(&kn->tbl_lock);
-		kmem_cache_free(knat_session_cache, s);
-		return other;
-	}
 	host = knat_host_get(kn, sm->int_addr);
 	err = knat_check_limits(n, p, host);
 	if (err)
@@ -873,7 +878,7 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	s->dead = 0;
 	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC);
 	s->last_seen = (u32)jiffies;
-	err = knat_session_link(kn, s, NULL, &host);
+	err = knat_session_link(kn, s, NULL, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
@@ -887,9 +892,14 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	return s;
 
 err_unlock:
+	if (!other)
+		other = knat_session_out(kn, sm->proto, sm->int_addr, int_port,
+					 rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
-	knat_count_create_error(n, err);
 	kmem_cache_free(knat_session_cache, s);
+	if (other)
+		return other;
+	knat_count_create_error(n, err);
 	return ERR_PTR(err);
 }
 
