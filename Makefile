@@ -7,6 +7,9 @@
 #   make KDIR=/path       the same against another kernel tree
 #   make check            everything, then every selftest in a VM on each
 #                         kernel of TEST_KERNELS; ends with "N passed, N failed"
+#   make check-debug      every selftest in a VM on a debug kernel (KASAN,
+#                         lockdep, UBSAN, kmemleak...) built once per machine
+#                         from linux-source-6.1 (scripts/debug-kernel/)
 #   make demo             a three-namespace NAT demo in a VM
 #   make fuzz             fuzz the packet path (libFuzzer, ASan, UBSan) for
 #                         FUZZ_TIME seconds, without the VM; make check runs
@@ -39,7 +42,8 @@ MODULE_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild Kbuild uapi/knat.h
 export KNAT_VERSION := $(VERSION)
 
 .PHONY: all module natctl clean check check-build demo style sparse deps \
-	install modules-% fuzz bench bench-quick
+	install modules-% fuzz bench bench-quick check-debug debug-kernel \
+	module-debug
 
 all: module natctl
 
@@ -53,13 +57,17 @@ natctl:
 # A module per kernel, each in its own shadow tree of symlinks so that
 # builds for different kernels never share objects:
 # build/VER/kmod/knat.ko.
-$(BUILD)/%/kmod/knat.ko: $(filter-out %.mod.c,$(MODULE_SRCS))
-	@mkdir -p $(BUILD)/$*/kmod
-	@ln -sfn $(CURDIR)/uapi $(BUILD)/$*/uapi
-	@ln -sf $(CURDIR)/Kbuild $(BUILD)/$*/Kbuild
-	@find $(BUILD)/$*/kmod -maxdepth 1 -type l -delete
+define shadow_tree
+	@mkdir -p $(1)/kmod
+	@ln -sfn $(CURDIR)/uapi $(1)/uapi
+	@ln -sf $(CURDIR)/Kbuild $(1)/Kbuild
+	@find $(1)/kmod -maxdepth 1 -type l -delete
 	@for f in $(filter-out %.mod.c,$(wildcard $(CURDIR)/kmod/*.[ch])) \
-		$(CURDIR)/kmod/Kbuild; do ln -sf $$f $(BUILD)/$*/kmod/; done
+		$(CURDIR)/kmod/Kbuild; do ln -sf $$f $(1)/kmod/; done
+endef
+
+$(BUILD)/%/kmod/knat.ko: $(filter-out %.mod.c,$(MODULE_SRCS))
+	$(call shadow_tree,$(BUILD)/$*)
 	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/$* W=1 \
 		KCFLAGS=-Werror modules
 
@@ -78,6 +86,29 @@ FUZZ_TIME ?= 60
 CHECK_FUZZ_TIME ?= 60
 fuzz:
 	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_TIME) OUT=$(BUILD)/fuzz
+
+# The debug-kernel lane: a kernel with KASAN, lockdep, UBSAN, kmemleak and
+# more, built once per machine (scripts/debug-kernel/build, ~10 min on
+# 2 cores; cached under /var/cache/knat-debug-kernel), knat built against it
+# with -g (build/debug/kmod/knat.ko), every selftest in a VM on it.  Any
+# report in the kernel log or from kmemleak fails the run.
+DEBUG_KERNEL_DIR = $(shell scripts/debug-kernel/build --dir)
+
+check-debug:
+	@scripts/deps debug
+	@$(MAKE) --no-print-directory debug-kernel
+	@$(MAKE) --no-print-directory natctl module-debug
+	@$(MAKE) --no-print-directory -C selftests all
+	@scripts/check-debug
+
+debug-kernel:
+	@scripts/debug-kernel/build >/dev/null
+
+module-debug:
+	@test -e $(DEBUG_KERNEL_DIR)/ready || { echo "no debug kernel: make debug-kernel" >&2; exit 1; }
+	$(call shadow_tree,$(BUILD)/debug)
+	$(MAKE) -C $(DEBUG_KERNEL_DIR)/obj M=$(BUILD)/debug W=1 \
+		KCFLAGS="-Werror -g" modules
 
 demo: deps
 	@$(MAKE) --no-print-directory check-build

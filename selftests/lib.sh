@@ -14,6 +14,14 @@
 #                it, or `modprobe knat` when it is unset
 #   NATCTL       natctl binary (default: the one built in tools/natctl, else
 #                natctl from PATH)
+#   KNAT_TIME_SCALE  a positive integer (default 1) by which a slow machine
+#                multiplies how long the tests wait for something to
+#                happen: busywait, a listener to start, a TCP or UDP
+#                client's answer.  make check-debug sets it (a debug kernel
+#                under TCG is several times slower than a stock one).  It
+#                never changes what a test asserts: not the timeouts a test
+#                configures, not the time a state must hold (holds), not
+#                the expiry times checked in session show.
 
 set -u
 
@@ -34,6 +42,20 @@ fi
 
 # The test's overall result: any failed check makes it fail.
 ret=$ksft_pass
+
+KNAT_TIME_SCALE=${KNAT_TIME_SCALE:-1}
+case $KNAT_TIME_SCALE in
+''|*[!0-9]*|0*)
+	echo "KNAT_TIME_SCALE must be a positive integer, not '$KNAT_TIME_SCALE'" >&2
+	exit 1 ;;
+esac
+# The UDP client (KNAT_UDP_PY) reads it too.
+export KNAT_TIME_SCALE
+
+# scaled N: N (a time to wait for something) times KNAT_TIME_SCALE.
+scaled() {
+	echo $(($1 * KNAT_TIME_SCALE))
+}
 
 # Namespaces made by setup_ns, deleted by cleanup_all_ns.
 NS_LIST=()
@@ -89,9 +111,10 @@ check_match() {
 	fi
 }
 
-# busywait TIMEOUT_MS CMD...: poll CMD until it succeeds or time runs out.
+# busywait TIMEOUT_MS CMD...: poll CMD until it succeeds or time runs out
+# (TIMEOUT_MS times KNAT_TIME_SCALE).
 busywait() {
-	local timeout_ms=$1; shift
+	local timeout_ms=$(($1 * KNAT_TIME_SCALE)); shift
 	local start now
 	start=$(date +%s%3N)
 	while true; do
@@ -278,7 +301,7 @@ listening() {
 	ip netns exec "$1" ss "$opt" "sport = :$3" | grep -q .
 }
 
-# wait_listen NS tcp|udp PORT: wait (up to 10 s) for a listener.
+# wait_listen NS tcp|udp PORT: wait (up to 10 s, scaled) for a listener.
 wait_listen() {
 	busywait 10000 listening "$@"
 }
@@ -302,8 +325,10 @@ tcp_peer_server() {
 tcp_peer() {
 	local opts="" out
 	[ -n "${4:-}" ] && opts=",sourceport=$4,reuseaddr"
-	out=$(ip netns exec "$1" timeout 20 socat -u -T 10 \
-		"TCP:$2:$3,connect-timeout=5$opts" - </dev/null 2>/dev/null) ||
+	out=$(ip netns exec "$1" timeout "$(scaled 20)" socat -u \
+		-T "$(scaled 10)" \
+		"TCP:$2:$3,connect-timeout=$(scaled 5)$opts" - \
+		</dev/null 2>/dev/null) ||
 		return 1
 	[ -n "$out" ] || return 1
 	echo "${out// /:}"
@@ -320,13 +345,14 @@ tcp_peer() {
 #   client [-b ADDR:PORT] [-s SIZE] [-d TEXT] [-t SECS] [-n]
 #          [-c COUNT -i SECS] DST:PORT
 #                                sends TEXT (default "ping") or SIZE bytes,
-#                                waits -t seconds (default 3) for an answer
+#                                waits -t seconds (default 3, times
+#                                KNAT_TIME_SCALE) for an answer
 #                                and prints it (with -s: "len=N same=0|1").
 #                                -n: send only; -c, -i: send COUNT times,
 #                                SECS apart.  Exit 0 answered (or -n),
 #                                1 no answer, 3 refused (ICMP unreachable).
 read -r -d '' KNAT_UDP_PY <<'PYEOF'
-import errno, socket, sys, time
+import errno, os, socket, sys, time
 
 def addr(s):
     a, p = s.rsplit(":", 1)
@@ -388,7 +414,7 @@ def client(args):
             pass    # an ICMP error about the one before
     if noreply:
         return 0
-    s.settimeout(timeout)
+    s.settimeout(timeout * int(os.environ.get("KNAT_TIME_SCALE", "1")))
     try:
         r = s.recv(65535)
     except socket.timeout:

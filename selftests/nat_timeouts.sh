@@ -16,10 +16,10 @@
 #    within tcp-transitory (240 s while it is made: a client that closes
 #    its side first waits for the answer in a half-closed, transitory
 #    session), then after tcp-transitory 3;
-#  - udp-inbound-refresh (timeout udp 3, the server sending to the client
-#    every 0.5 s): off, the inbound traffic does not keep the session; on,
-#    it does, for three times the timeout, and the session expires once
-#    the traffic stops;
+#  - udp-inbound-refresh (timeout udp 3 times KNAT_TIME_SCALE, the server
+#    sending to the client every 0.5 s): off, the inbound traffic does not
+#    keep the session; on, it does, for three times the timeout, and the
+#    session expires once the traffic stops;
 #  - an open, idle TCP connection is established: it outlives
 #    tcp-transitory, and expires once tcp-established is lowered to 3
 #    (changing a timeout re-times live sessions).
@@ -53,14 +53,14 @@ expires_within() {
 		>/dev/null
 }
 
-# expect_expiry MSG SELECT: the session leaves the list within 20 s and
-# sessions_expired grows by one.
+# expect_expiry MSG SELECT: the session leaves the list within 20 s (times
+# KNAT_TIME_SCALE) and sessions_expired grows by one.
 expect_expiry() {
 	local before=$1 msg=$2 sel=$3
 	if busywait 20000 no_session "$R" "$sel"; then
 		ok "$msg: expired"
 	else
-		fail "$msg: still there after 20 s: $(nat_sessions "$R")"
+		fail "$msg: still there after $(scaled 20) s: $(nat_sessions "$R")"
 	fi
 	check_eq "$msg: sessions_expired counts it" $((before + 1)) \
 		"$(counter "$R" sessions_expired net0)"
@@ -112,17 +112,28 @@ expect_expiry "$exp" "closed TCP (tcp-transitory 3)" "$sel"
 
 # --- udp-inbound-refresh ---------------------------------------------------------
 
+# Here one outbound datagram makes the session, and natctl must read it
+# before the UDP timeout ends it (with udp-inbound-refresh off nothing
+# refreshes it): on a slow machine (a debug kernel under TCG) that takes
+# longer than 3 s.  So this part's UDP timeout is 3 s times
+# KNAT_TIME_SCALE, and what is measured against it (how long the inbound
+# traffic goes on, how long it must keep the session) scales with it.
+UT=$((3 * KNAT_TIME_SCALE))
+check "network set timeout udp $UT" \
+	natctl -n "$R" network set net0 timeout udp "$UT"
+
 # inbound_test PORT: client1 listens on PORT; the server sends to
-# 203.0.113.1:PORT every 0.5 s (nothing there before client1's mapping
-# exists); then client1 sends one datagram from PORT to the server's sink,
-# which makes the mapping 203.0.113.1:PORT (the port is free and in the
-# range: preserved).  The order leaves no gap between the session's start
-# and the inbound traffic.  Sets SEL and SENDER (the pid of the sending
-# loop).
+# 203.0.113.1:PORT every 0.5 s for 10 times UT seconds (nothing there
+# before client1's mapping exists); then client1 sends one datagram from
+# PORT to the server's sink, which makes the mapping 203.0.113.1:PORT (the
+# port is free and in the range: preserved).  The order leaves no gap
+# between the session's start and the inbound traffic.  Sets SEL and SENDER
+# (the pid of the sending loop).
 inbound_test() {
 	SEL=".proto == \"udp\" and .internal == \"198.18.0.2:$1\""
 	udp_server "$CLIENT1" 0.0.0.0 "$1" none "$LOG/client$1"
-	bg_run "$SERVER" python3 -c "$KNAT_UDP_PY" client -n -c 60 -i 0.5 \
+	bg_run "$SERVER" python3 -c "$KNAT_UDP_PY" client -n \
+		-c $((20 * UT)) -i 0.5 \
 		-b 203.0.113.2:9100 -d in "203.0.113.1:$1"
 	SENDER=${BG_PIDS[-1]}
 	busywait 10000 eval "ip netns exec '$SERVER' ss -Hun \
@@ -151,8 +162,8 @@ check "network set udp-inbound-refresh on" \
 exp=$(counter "$R" sessions_expired net0)
 inbound_test 25011
 check "inbound datagrams reach the client" busywait 5000 arrived 25011
-check "udp-inbound-refresh on: inbound traffic keeps the session (9 s)" \
-	holds 9000 has_session "$R" "$SEL"
+check "udp-inbound-refresh on: inbound traffic keeps the session ($((3 * UT)) s)" \
+	holds $((3 * UT * 1000)) has_session "$R" "$SEL"
 # more_lines FILE N: FILE has more than N lines.
 more_lines() {
 	[ "$(wc -l <"$1")" -gt "$2" ]
