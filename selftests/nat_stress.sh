@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Load and races: concurrent configuration writers, namespace churn and
-# traffic for KNAT_STRESS_SECONDS (default 60), then the module unloaded
-# under traffic.
+# traffic for KNAT_STRESS_SECONDS (default 60, times KNAT_TIME_SCALE), then
+# the module unloaded under traffic.
 #
 #   client1 198.18.0.2  (net0) \
 #   client2 198.18.0.6  (net1) -- router (ext0 203.0.113.1, .5) -- server
@@ -46,7 +46,9 @@ require_root
 require_cmd jq ping python3 ss nft socat
 require_module
 
-SECONDS_RUN=${KNAT_STRESS_SECONDS:-60}
+# A slow kernel (KNAT_TIME_SCALE) gets as many writer operations in, not
+# fewer: the writers are forks and execs, slower by as much.
+SECONDS_RUN=${KNAT_STRESS_SECONDS:-$(scaled 60)}
 CHURN=stressch-$$
 
 cleanup() {
