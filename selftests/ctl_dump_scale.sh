@@ -40,21 +40,12 @@ table netdev sink {
 }
 NFT
 
-pg() {	# FILE COMMAND: one pktgen command in the router's namespace
-	ip netns exec "$ROUTER" sh -c "echo '$2' > /proc/net/pktgen/$1"
-}
-mac=$(ip -n "$ROUTER" -br link show int1 | awk '{print $3}')
-pg kpktgend_0 rem_device_all
-pg kpktgend_0 "add_device int1"
-for c in "xmit_mode netif_receive" "count $FLOWS" "clone_skb 0" \
-	 "burst 1" "pkt_size 60" "delay 0" "dst_mac $mac" \
-	 "src_min 198.18.0.2" "src_max 198.18.0.2" \
-	 "dst_min 203.0.113.2" "dst_max 203.0.113.6" \
-	 "udp_src_min 10000" "udp_src_max 30001" \
-	 "udp_dst_min 9" "udp_dst_max 9"; do
-	pg int1 "$c"
-done
-ip netns exec "$ROUTER" sh -c 'echo start > /proc/net/pktgen/pgctrl'
+pktgen_setup "$ROUTER" int1 "count $FLOWS" \
+	"src_min 198.18.0.2" "src_max 198.18.0.2" \
+	"dst_min 203.0.113.2" "dst_max 203.0.113.6" \
+	"udp_src_min 10000" "udp_src_max 30001" \
+	"udp_dst_min 9" "udp_dst_max 9"
+pktgen_start "$ROUTER"
 
 check_eq "pktgen made $FLOWS UDP sessions" "$FLOWS" \
 	"$(counter "$ROUTER" sessions_active)"

@@ -502,12 +502,12 @@ nft_packets() {
 		jq -r '.nftables[] | select(.counter) | .counter.packets'
 }
 
-# server_watch NS: count, in NS's prerouting, packets from the NAT's
-# external address 203.0.113.1 (counter "nat"), from anywhere in
-# 198.18.0.0/15, i.e. untranslated (counter "leak"), and ICMP echo requests
-# from 203.0.113.1 (counter "echo").
+# server_watch NS [PREFIX]: count, in NS's prerouting, packets from the
+# NAT's external address 203.0.113.1 (counter "nat"), from anywhere in
+# PREFIX (default 198.18.0.0/15), i.e. untranslated (counter "leak"), and
+# ICMP echo requests from 203.0.113.1 (counter "echo").
 server_watch() {
-	ip netns exec "$1" nft -f - <<-'NFT'
+	ip netns exec "$1" nft -f - <<-NFT
 	table inet watch {
 		counter nat { }
 		counter leak { }
@@ -515,9 +515,48 @@ server_watch() {
 		chain pre {
 			type filter hook prerouting priority -300; policy accept;
 			ip saddr 203.0.113.1 counter name nat
-			ip saddr 198.18.0.0/15 counter name leak
+			ip saddr ${2:-198.18.0.0/15} counter name leak
 			ip saddr 203.0.113.1 icmp type echo-request counter name echo
 		}
 	}
 	NFT
+}
+
+# dmesg_splats: how many kernel log lines mean trouble (compare a count
+# taken before with one taken after).
+dmesg_splats() {
+	dmesg 2>/dev/null | grep -cE 'BUG:|WARNING:|Oops|general protection|refcount_t|list_(add|del) corruption|KASAN|UBSAN|kmemleak:.*leak|circular locking|suspicious RCU'
+}
+
+# pktgen_setup NS DEV COMMAND...: make kpktgend_0 of namespace NS inject
+# into DEV's receive path (xmit_mode netif_receive), a new skb per packet,
+# one packet per burst, 60-byte packets, no delay, to DEV's own MAC; then
+# the test's own COMMANDs (count, address and port ranges...).  Start it
+# with pktgen_start NS.
+pktgen_setup() {
+	local ns=$1 dev=$2 mac c
+	shift 2
+	mac=$(ip -n "$ns" -br link show "$dev" | awk '{print $3}')
+	pktgen_cmd "$ns" kpktgend_0 rem_device_all
+	pktgen_cmd "$ns" kpktgend_0 "add_device $dev"
+	for c in "xmit_mode netif_receive" "clone_skb 0" "burst 1" \
+		 "pkt_size 60" "delay 0" "dst_mac $mac" "$@"; do
+		pktgen_cmd "$ns" "$dev" "$c"
+	done
+}
+
+# pktgen_cmd NS FILE COMMAND: one pktgen command in namespace NS.
+pktgen_cmd() {
+	ip netns exec "$1" sh -c "echo '$3' > /proc/net/pktgen/$2"
+}
+
+# pktgen_start NS: run what pktgen_setup set up, until its count is sent
+# (or until stopped, for count 0).
+pktgen_start() {
+	ip netns exec "$1" sh -c 'echo start > /proc/net/pktgen/pgctrl'
+}
+
+# pktgen_stop NS: stop it.
+pktgen_stop() {
+	ip netns exec "$1" sh -c 'echo stop > /proc/net/pktgen/pgctrl'
 }

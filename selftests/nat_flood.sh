@@ -37,7 +37,7 @@ MORE=${FLOOD_MORE:-30000}
 pg_pid=
 cleanup() {
 	if [ -n "$pg_pid" ]; then
-		ip netns exec "$ROUTER" sh -c 'echo stop > /proc/net/pktgen/pgctrl' 2>/dev/null
+		pktgen_stop "$ROUTER" 2>/dev/null
 		wait "$pg_pid" 2>/dev/null
 	fi
 	nat_cleanup
@@ -165,21 +165,12 @@ slab0=$(slab)
 
 # --- the flood ---------------------------------------------------------------
 
-pg() {	# FILE COMMAND: one pktgen command in the router's namespace
-	ip netns exec "$R" sh -c "echo '$2' > /proc/net/pktgen/$1"
-}
-mac=$(ip -n "$R" -br link show int1 | awk '{print $3}')
-pg kpktgend_0 rem_device_all
-pg kpktgend_0 "add_device int1"
-for c in "xmit_mode netif_receive" "count 0" "clone_skb 0" \
-	 "burst 1" "pkt_size 60" "delay 0" "dst_mac $mac" \
-	 "src_min 198.18.0.100" "src_max 198.18.0.200" \
-	 "dst_min 203.0.113.2" "dst_max 203.0.113.2" \
-	 "udp_src_min 10000" "udp_src_max 60000" \
-	 "udp_dst_min 9" "udp_dst_max 9"; do
-	pg int1 "$c"
-done
-ip netns exec "$R" sh -c 'echo start > /proc/net/pktgen/pgctrl' &
+pktgen_setup "$R" int1 "count 0" \
+	"src_min 198.18.0.100" "src_max 198.18.0.200" \
+	"dst_min 203.0.113.2" "dst_max 203.0.113.2" \
+	"udp_src_min 10000" "udp_src_max 60000" \
+	"udp_dst_min 9" "udp_dst_max 9"
+pktgen_start "$R" &
 pg_pid=$!
 
 full() { [ "$(counter "$R" sessions_active)" -ge "$MAX" ]; }
@@ -200,7 +191,7 @@ dropped_more() { counter_above "$R" drop_table_full $((full1 + MORE)); }
 check "$MORE more new flows dropped" busywait 600000 dropped_more
 read -r act2 bytes2 slab2 <<<"$(snapshot)"
 
-ip netns exec "$R" sh -c 'echo stop > /proc/net/pktgen/pgctrl'
+pktgen_stop "$R"
 wait "$pg_pid"
 pg_pid=
 sent=$(ip netns exec "$R" cat /proc/net/pktgen/int1 |

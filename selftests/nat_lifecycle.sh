@@ -25,10 +25,6 @@ require_cmd jq ping python3 ss nft
 require_module
 trap nat_cleanup EXIT
 
-# dmesg_splats: kernel log lines that mean trouble.
-dmesg_splats() {
-	dmesg 2>/dev/null | grep -cE 'BUG:|WARNING:|Oops|general protection|refcount_t|list_(add|del) corruption'
-}
 splats=$(dmesg_splats)
 
 setup_nat_topology || skip_test "cannot set up the topology"
