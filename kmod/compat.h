@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/random.h>
 #include <net/genetlink.h>
+#include <net/udp.h>
 
 /* get_random_u32_below() is in 6.1 (it replaced prandom_u32_max()). */
 static inline u32 knat_random_below(u32 ceil)
@@ -46,5 +47,19 @@ const char *knat_compat_fmt_msg(const char *fmt, ...) __printf(1, 2);
 		__extack->_msg = knat_compat_fmt_msg(fmt, ##args);	\
 } while (0)
 #endif
+
+/*
+ * The UDP socket table of a namespace: 6.2 let a namespace have its own,
+ * with net->ipv4.udp_table pointing at the global one when it has not.
+ * Probed for by kmod/Kbuild.
+ */
+static inline struct udp_table *knat_udp_table(const struct net *net)
+{
+#ifdef KNAT_HAVE_NETNS_UDP_TABLE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
 
 #endif /* _KNAT_COMPAT_H */

@@ -400,6 +400,7 @@ static void knat_port_range(struct knat_net *kn, const struct knat_params *p,
  */
 static bool knat_port_local(struct net *net, u8 proto, __be32 addr, u16 port)
 {
+	struct udp_hslot *slot;
 	struct sock *sk;
 
 	switch (proto) {
@@ -408,6 +409,17 @@ static bool knat_port_local(struct net *net, u8 proto, __be32 addr, u16 port)
 					    NULL, 0, 0, 0, addr, port, 0, 0);
 		return !IS_ERR_OR_NULL(sk);
 	case IPPROTO_UDP:
+		/*
+		 * Every bound UDP socket is in the primary hash, whose slots
+		 * are chosen by the port alone: an empty slot means no socket
+		 * holds @port, and the full lookup, a good part of what a new
+		 * flow costs, can be skipped.  The count is read without the
+		 * slot's lock: a socket binding meanwhile is no different
+		 * from one binding just after the lookup.
+		 */
+		slot = udp_hashslot(knat_udp_table(net), net, port);
+		if (!READ_ONCE(slot->count))
+			return false;
 		sk = udp4_lib_lookup(net, 0, 0, addr, htons(port), 0);
 		if (!sk)
 			return false;
