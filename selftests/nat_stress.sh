@@ -491,11 +491,12 @@ check "a network in another namespace" natctl -n "$r" network add k \
 # it, and QEMU's TCG now and then executes the patch's int3 after it is
 # gone ("Oops: int3" in ip_forward(), seen once here with nothing of
 # knat's on the stack).  A real CPU does not; the test is about knat.
-ip netns exec "$r" nft -f - <<'NFT'
+# (Chain names must not be nft keywords: "fwd" is one.)
+check "hooks that keep the static keys on" ip netns exec "$r" nft -f - <<'NFT'
 table ip keys {
-	chain pre { type filter hook prerouting priority 0; }
-	chain fwd { type filter hook forward priority 0; }
-	chain out { type filter hook output priority 0; }
+	chain keep_pre { type filter hook prerouting priority 0; }
+	chain keep_fwd { type filter hook forward priority 0; }
+	chain keep_out { type filter hook output priority 0; }
 }
 NFT
 check "rmmod knat under traffic" knat_unload
