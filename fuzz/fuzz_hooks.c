@@ -598,7 +598,7 @@ static void fz_hexdump(const char *what, const u8 *p, unsigned int len)
 
 struct fz_stats {
 	unsigned long runs[3], accepted[3], translated[3], roundtrips,
-		      errors_translated, reallocs;
+		      errors_translated, reallocs, tcp_invalid;
 };
 static struct fz_stats fz_st;
 
@@ -607,11 +607,13 @@ static void fz_print_stats(void)
 	fprintf(stderr,
 		"knat-fuzz: runs forward %lu prerouting %lu local_out %lu; "
 		"accepted %lu/%lu/%lu; translated %lu/%lu/%lu; "
-		"icmp errors translated %lu; round trips %lu; head reallocations %lu\n",
+		"icmp errors translated %lu; round trips %lu (TCP answers refused %lu); "
+		"head reallocations %lu\n",
 		fz_st.runs[0], fz_st.runs[1], fz_st.runs[2],
 		fz_st.accepted[0], fz_st.accepted[1], fz_st.accepted[2],
 		fz_st.translated[0], fz_st.translated[1], fz_st.translated[2],
-		fz_st.errors_translated, fz_st.roundtrips, fz_st.reallocs);
+		fz_st.errors_translated, fz_st.roundtrips, fz_st.tcp_invalid,
+		fz_st.reallocs);
 }
 
 static u64 fz_count(enum knat_counter c)
@@ -706,6 +708,7 @@ static void fz_roundtrip(const u8 *orig, const u8 *xl, unsigned int len,
 {
 	unsigned int hl = (orig[0] & 15) * 4;
 	u8 *rep = malloc(len), *l4 = rep + hl;
+	u64 tcp_invalid;
 	u8 tmp[4];
 
 	if (!rep)
@@ -720,12 +723,38 @@ static void fz_roundtrip(const u8 *orig, const u8 *xl, unsigned int len,
 		memcpy(l4, l4 + 2, 2);
 		memcpy(l4 + 2, tmp, 2);
 	}
+	if (orig[9] == IPPROTO_TCP) {
+		/* An answer: it acknowledges the segment, and is no RST. */
+		u32 seq = (u32)xl[hl + 4] << 24 | xl[hl + 5] << 16 |
+			  xl[hl + 6] << 8 | xl[hl + 7];
+
+		memcpy(l4 + 4, xl + hl + 8, 4);
+		seq++;
+		l4[8] = seq >> 24;
+		l4[9] = seq >> 16;
+		l4[10] = seq >> 8;
+		l4[11] = seq;
+		l4[13] = (l4[13] & ~0x04) | 0x10;
+	}
 	fz_l4_fix(rep, len, false);
 	fz_iph_fix(rep);
-	/* ctl without offload: the reply is a fresh packet. */
+	/*
+	 * ctl without offload: the reply is a fresh packet.  A TCP reply may
+	 * not fit the session's handshake or window (the reflected segment
+	 * of a SYN does not acknowledge it): then it must be dropped and
+	 * counted as such, never silently.
+	 */
+	tcp_invalid = fz_count(KNAT_CNT_DROP_TCP_INVALID);
 	if (fz_run(knat_prerouting, "roundtrip", rep, len, ctl & ~3, buf) !=
-	    NF_ACCEPT)
+	    NF_ACCEPT) {
+		if (orig[9] == IPPROTO_TCP &&
+		    fz_count(KNAT_CNT_DROP_TCP_INVALID) == tcp_invalid + 1) {
+			fz_st.tcp_invalid++;
+			free(rep);
+			return;
+		}
 		fz_fail("roundtrip: reply dropped");
+	}
 	if (memcmp(buf + 16, orig + 12, 4))
 		fz_fail("roundtrip: reply not back to the original source");
 	if (orig[9] == IPPROTO_ICMP ? memcmp(buf + hl + 4, orig + hl + 4, 2) :

@@ -48,6 +48,7 @@ const u16 knat_timeout_attr[KNAT_TO_MAX] = {
 	[KNAT_TO_TCP_TRANS]	= KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
 	[KNAT_TO_UDP]		= KNAT_A_NETWORK_TIMEOUT_UDP,
 	[KNAT_TO_ICMP]		= KNAT_A_NETWORK_TIMEOUT_ICMP,
+	[KNAT_TO_TCP_SYN]	= KNAT_A_NETWORK_TIMEOUT_TCP_SYN,
 };
 
 static const struct knat_params *knat_stage_params(struct knat_txn *t,
@@ -72,6 +73,7 @@ static void knat_stage_free(struct knat_stage *st)
 {
 	knat_params_free(st->p);
 	if (st->is_new) {
+		knat_embryos_free(st->n);
 		free_percpu(st->n->stats);
 		kfree(st->n);
 	}
@@ -227,6 +229,8 @@ static int knat_parse_params(struct knat_net *kn, struct knat_params *p,
 			nla_get_u8(tb[KNAT_A_NETWORK_UDP_INBOUND_REFRESH]);
 	if (tb[KNAT_A_NETWORK_HAIRPIN])
 		p->hairpin = nla_get_u8(tb[KNAT_A_NETWORK_HAIRPIN]);
+	if (tb[KNAT_A_NETWORK_INBOUND_SHARE])
+		p->inbound_share = nla_get_u8(tb[KNAT_A_NETWORK_INBOUND_SHARE]);
 	for (i = 0; i < KNAT_TO_MAX; i++) {
 		if (tb[knat_timeout_attr[i]]) {
 			p->timeout_s[i] = nla_get_u32(tb[knat_timeout_attr[i]]);
@@ -415,6 +419,9 @@ static int knat_txn_network_new(struct knat_txn *t, const struct nlattr *nest,
 	n->mask = inet_make_mask(plen);
 	n->plen = plen;
 	atomic_set(&n->n_sessions, 0);
+	atomic_set(&n->n_inbound, 0);
+	if (knat_embryos_alloc(n))
+		goto err_free;
 
 	st->n = n;
 	st->is_new = true;
@@ -422,6 +429,10 @@ static int knat_txn_network_new(struct knat_txn *t, const struct nlattr *nest,
 	return knat_stage_set(t, st, p);
 
 err_free:
+	if (n) {
+		knat_embryos_free(n);
+		free_percpu(n->stats);
+	}
 	kfree(n);
 	kfree(st);
 	knat_params_free(p);
@@ -1091,6 +1102,7 @@ void knat_stats_fold(struct knat_net *kn, struct knat_network *n)
 static void knat_network_free(struct knat_network *n)
 {
 	knat_params_free(rcu_dereference_protected(n->params, true));
+	knat_embryos_free(n);
 	free_percpu(n->stats);
 	kfree(n);
 }

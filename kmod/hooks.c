@@ -313,30 +313,138 @@ static int knat_rewrite_error(struct sk_buff *skb, const struct knat_l4 *l4,
 	return 0;
 }
 
-static void knat_tcp_track(struct knat_session *s, const struct sk_buff *skb,
+/* May this segment open a session from outside?  A SYN, nothing else. */
+static bool knat_tcp_opens(const struct sk_buff *skb, const struct knat_l4 *l4)
+{
+	const struct tcphdr *th = (const void *)(skb->data + l4->off);
+
+	return th->syn && !th->ack && !th->rst && !th->fin;
+}
+
+/*
+ * May this segment from inside make a session?  Not an answer to a SYN
+ * (a SYN/ACK: the session of the SYN it answers is gone, evicted or
+ * expired) nor an RST: a session would only hold a port for nothing.
+ * Anything else may: a connection opening, or one picked up mid-stream.
+ */
+static bool knat_tcp_opens_out(const struct sk_buff *skb,
+			       const struct knat_l4 *l4)
+{
+	const struct tcphdr *th = (const void *)(skb->data + l4->off);
+
+	return !th->rst && !(th->syn && th->ack);
+}
+
+/*
+ * Is an inbound segment of session @s (state @st) one the session's
+ * handshake or window allows?  knat_session.tcp_seq holds, after a SYN
+ * from inside, the number its answer must acknowledge; after the internal
+ * host's SYN/ACK to a connection opened from outside, the number the
+ * outside's ACK must acknowledge; once established (or picked up from
+ * inside), the last acknowledgment the internal host sent (or, right after
+ * the handshake from outside, the sequence number its ACK carried), from
+ * which an RST's sequence number must not be far.  *@done: take the segment, but
+ * let it change nothing.
+ */
+static bool knat_tcp_in_ok(struct knat_session *s, unsigned int st,
+			   const struct tcphdr *th, unsigned int *set,
+			   bool *done)
+{
+	u32 ref = READ_ONCE(s->tcp_seq);
+
+	if (st & KNAT_TCP_EST)
+		return !th->rst || knat_tcp_near(ntohl(th->seq), ref);
+
+	if (st & KNAT_TCP_INBOUND) {
+		/* Embryonic: only the SYN again, or the handshake's ACK. */
+		if (th->syn)
+			return !th->ack;
+		if (th->rst) {
+			/* No window known yet: the host judges it. */
+			*done = true;
+			return true;
+		}
+		if (!(st & KNAT_TCP_SYN_OUT) || !th->ack ||
+		    !knat_tcp_near(ntohl(th->ack_seq), ref))
+			return false;
+		/* Established: what the internal host expects next. */
+		WRITE_ONCE(s->tcp_seq, ntohl(th->seq));
+		*set |= KNAT_TCP_EST;
+		return true;
+	}
+
+	if (!(st & KNAT_TCP_SYN_OUT))
+		/* Picked up from inside, not seen both ways yet. */
+		return !th->rst || knat_tcp_near(ntohl(th->seq), ref);
+
+	if (st & KNAT_TCP_SYN_IN)
+		return true;	/* the inside's ACK is still to come */
+	/* A SYN went out: its answer acknowledges it, or is a SYN. */
+	if (th->syn && !th->ack)
+		return true;	/* simultaneous open */
+	return (th->syn || th->rst) && th->ack &&
+	       knat_tcp_near(ntohl(th->ack_seq), ref);
+}
+
+/*
+ * Follow a TCP connection through session @s: the flags seen each way,
+ * when it is established, and the numbers knat_tcp_in_ok() needs.
+ * Packets from inside are trusted; those from outside are checked.
+ * Returns false for an inbound segment to drop.
+ */
+static bool knat_tcp_track(struct knat_session *s, const struct sk_buff *skb,
 			   const struct knat_l4 *l4, bool out)
 {
 	const struct tcphdr *th = (const void *)(skb->data + l4->off);
 	unsigned int st = atomic_read(&s->state);
 	unsigned int set = out ? KNAT_TCP_SEEN_OUT : KNAT_TCP_SEEN_IN;
+	bool done = false;
 
-	if (th->syn) {
-		/* A new connection on the tuple of one that ended. */
-		if (!th->ack && (st & (KNAT_TCP_RST | KNAT_TCP_FIN_OUT |
-				       KNAT_TCP_FIN_IN))) {
-			set |= out ? KNAT_TCP_SYN_OUT :
-				     (KNAT_TCP_SYN_IN | KNAT_TCP_INBOUND);
-			atomic_set(&s->state, set);
-			return;
-		}
-		set |= out ? KNAT_TCP_SYN_OUT : KNAT_TCP_SYN_IN;
+	/* A new connection on the tuple of one that ended. */
+	if (th->syn && !th->ack &&
+	    (st & (KNAT_TCP_RST | KNAT_TCP_FIN_OUT | KNAT_TCP_FIN_IN))) {
+		set |= out ? KNAT_TCP_SYN_OUT :
+			     (KNAT_TCP_SYN_IN | KNAT_TCP_INBOUND);
+		if (out)
+			WRITE_ONCE(s->tcp_seq, ntohl(th->seq) + 1);
+		/* What the session is (a mapping's, made from outside) stays. */
+		atomic_set(&s->state, (st & KNAT_SESS_KEEP) | set);
+		return true;
 	}
+
+	if (out) {
+		if (th->syn) {
+			WRITE_ONCE(s->tcp_seq, ntohl(th->seq) + 1);
+		} else if (th->ack && (!(st & KNAT_TCP_INBOUND) ||
+				       (st & KNAT_TCP_EST))) {
+			if (READ_ONCE(s->tcp_seq) != ntohl(th->ack_seq))
+				WRITE_ONCE(s->tcp_seq, ntohl(th->ack_seq));
+			/* The third leg of a handshake from inside. */
+			if ((st & (KNAT_TCP_SYN_IN | KNAT_TCP_INBOUND)) ==
+			    KNAT_TCP_SYN_IN)
+				set |= KNAT_TCP_EST;
+		}
+	} else {
+		if (!knat_tcp_in_ok(s, st, th, &set, &done))
+			return false;
+		if (done)
+			return true;
+	}
+
+	if (th->syn)
+		set |= out ? KNAT_TCP_SYN_OUT : KNAT_TCP_SYN_IN;
 	if (th->fin)
 		set |= out ? KNAT_TCP_FIN_OUT : KNAT_TCP_FIN_IN;
 	if (th->rst)
 		set |= KNAT_TCP_RST;
+	/* Picked up mid-stream: established once both ways were seen. */
+	if (!((st | set) & (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN)) &&
+	    ((st | set) & (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN)) ==
+	    (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN))
+		set |= KNAT_TCP_EST;
 	if ((st & set) != set)
 		atomic_or(set, &s->state);
+	return true;
 }
 
 /* A packet through a port mapping's session: count it on the mapping. */
@@ -541,6 +649,8 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	s = knat_session_out(kn, l4.proto, iph->saddr, l4.sport, iph->daddr,
 			     l4.dport);
 	if (!s || READ_ONCE(s->dead)) {
+		if (l4.proto == IPPROTO_TCP && !knat_tcp_opens_out(skb, &l4))
+			return knat_drop(n->stats, KNAT_CNT_DROP_TCP_INVALID);
 		p = rcu_dereference(n->params);
 		s = knat_session_create_out(kn, n, p, l4.proto, iph->saddr,
 					    l4.sport, iph->daddr, l4.dport);
@@ -567,7 +677,8 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 static struct knat_session *knat_in_new(struct knat_net *kn,
 					const struct knat_config *cfg,
 					struct knat_mapping *m, __be32 saddr,
-					__be16 sport, bool addr_known)
+					__be16 sport, bool addr_known,
+					bool opens)
 {
 	const struct knat_params *p;
 	struct knat_network *n;
@@ -589,6 +700,10 @@ static struct knat_session *knat_in_new(struct knat_net *kn,
 		knat_count(n->stats, KNAT_CNT_DROP_FILTERED);
 		return NULL;
 	}
+	if (!opens) {
+		knat_count(n->stats, KNAT_CNT_DROP_TCP_NO_SYN);
+		return NULL;
+	}
 
 	s = knat_session_create_in(kn, n, p, m, saddr, sport);
 	return IS_ERR(s) ? NULL : s;
@@ -597,15 +712,16 @@ static struct knat_session *knat_in_new(struct knat_net *kn,
 /*
  * The inside end for a new flow from @saddr:@sport to @daddr:@dport, an
  * external endpoint, with no session of its own: a new session through
- * a dynamic mapping (if the filtering allows) or a port mapping.
- * Returns the session, NULL when the endpoint is no mapping's, or an
- * ERR_PTR to drop.
+ * a dynamic mapping (if the filtering allows) or a port mapping.  From
+ * outside only a SYN opens a TCP session (@opens).  Returns the session,
+ * NULL when the endpoint is no mapping's, or an ERR_PTR to drop.
  */
 static struct knat_session *knat_in_mapped(struct knat_net *kn,
 					   const struct knat_config *cfg,
 					   u8 proto, __be32 daddr,
 					   __be16 dport, __be32 saddr,
-					   __be16 sport, bool addr_known)
+					   __be16 sport, bool addr_known,
+					   bool opens)
 {
 	const struct knat_cmap *cm;
 	struct knat_mapping *m;
@@ -613,7 +729,7 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 
 	m = knat_mapping_ext(kn, proto, daddr, dport);
 	if (m && !READ_ONCE(m->dead)) {
-		s = knat_in_new(kn, cfg, m, saddr, sport, addr_known);
+		s = knat_in_new(kn, cfg, m, saddr, sport, addr_known, opens);
 		return s ?: ERR_PTR(-EPERM);
 	}
 	if (proto == IPPROTO_ICMP)
@@ -623,6 +739,10 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 		return NULL;
 	if (!knat_remote_ok(cm->m, saddr)) {
 		knat_count(cm->n->stats, KNAT_CNT_DROP_FILTERED);
+		return ERR_PTR(-EPERM);
+	}
+	if (!opens) {
+		knat_count(cm->n->stats, KNAT_CNT_DROP_TCP_NO_SYN);
 		return ERR_PTR(-EPERM);
 	}
 	return knat_session_create_static(kn, cm, daddr, ntohs(dport), saddr,
@@ -768,7 +888,9 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 			ts = NULL;
 		if (!ts)
 			ts = knat_in_mapped(kn, cfg, l4.proto, daddr, l4.dport,
-					    new_saddr, new_sport, addr_known);
+					    new_saddr, new_sport, addr_known,
+					    l4.proto != IPPROTO_TCP ||
+					    knat_tcp_opens(skb, &l4));
 		if (IS_ERR(ts))
 			return NF_DROP;
 		if (ts) {
@@ -787,6 +909,9 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	/* Not a redirect: the client never knew the target's address. */
 	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
 
+	if (ts && l4.proto == IPPROTO_TCP &&
+	    !knat_tcp_track(ts, skb, &l4, false))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_TCP_INVALID);
 	if (cs) {
 		if (l4.proto == IPPROTO_TCP)
 			knat_tcp_track(cs, skb, &l4, true);
@@ -796,8 +921,6 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		this_cpu_inc(cm_c->m->stats->packets);
 	}
 	if (ts) {
-		if (l4.proto == IPPROTO_TCP)
-			knat_tcp_track(ts, skb, &l4, false);
 		knat_touch(ts);
 		knat_count_static(cfg, ts);
 	} else if (cm_t) {
@@ -860,7 +983,9 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 			    l4.sport, &addr_known);
 	if (!s || READ_ONCE(s->dead)) {
 		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
-				   iph->saddr, l4.sport, addr_known);
+				   iph->saddr, l4.sport, addr_known,
+				   l4.proto != IPPROTO_TCP ||
+				   knat_tcp_opens(skb, &l4));
 		if (!s)
 			return NF_ACCEPT;	/* the host's own traffic */
 		if (IS_ERR(s))
@@ -869,7 +994,9 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 
 	p = rcu_dereference(s->network->params);
 	if (l4.proto == IPPROTO_TCP) {
-		knat_tcp_track(s, skb, &l4, false);
+		if (!knat_tcp_track(s, skb, &l4, false))
+			return knat_drop(s->network->stats,
+					 KNAT_CNT_DROP_TCP_INVALID);
 		knat_touch(s);
 	} else if (l4.proto == IPPROTO_UDP && p->udp_inbound_refresh) {
 		knat_touch(s);
@@ -945,11 +1072,13 @@ static unsigned int knat_loopback(struct knat_net *kn,
 		s = NULL;
 	if (!s)
 		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
-				   iph->saddr, l4.sport, addr_known);
+				   iph->saddr, l4.sport, addr_known,
+				   l4.proto != IPPROTO_TCP ||
+				   knat_tcp_opens(skb, &l4));
 	if (IS_ERR_OR_NULL(s))
 		return NF_ACCEPT;	/* to the router itself */
-	if (l4.proto == IPPROTO_TCP)
-		knat_tcp_track(s, skb, &l4, false);
+	if (l4.proto == IPPROTO_TCP && !knat_tcp_track(s, skb, &l4, false))
+		return knat_drop(s->network->stats, KNAT_CNT_DROP_TCP_INVALID);
 	knat_touch(s);
 
 	if (knat_rewrite(skb, &l4, false, s->int_addr, s->int_port))

@@ -34,6 +34,7 @@ enum knat_timeout_idx {
 	KNAT_TO_TCP_TRANS,
 	KNAT_TO_UDP,
 	KNAT_TO_ICMP,
+	KNAT_TO_TCP_SYN,	/* opened from outside, not yet established */
 	KNAT_TO_MAX,
 };
 
@@ -85,6 +86,7 @@ struct knat_params {
 	u8 filtering;			/* enum knat_filtering */
 	bool udp_inbound_refresh;
 	bool hairpin;
+	u8 inbound_share;		/* percent of max_sessions */
 	u32 max_sessions;
 	u32 host_max_sessions;		/* 0: no limit */
 	u32 timeout[KNAT_TO_MAX];	/* jiffies */
@@ -110,6 +112,8 @@ struct knat_network {
 	u8 plen;
 	struct knat_params __rcu *params;
 	atomic_t n_sessions;
+	atomic_t n_inbound;		/* of them, opened from outside */
+	struct knat_embryos *embryos;	/* under knat_net.tbl_lock */
 	struct knat_stats __percpu *stats;
 };
 
@@ -171,6 +175,7 @@ struct knat_session {
 	u8 dead;			/* unlinked, under tbl_lock */
 	atomic_t state;			/* KNAT_TCP_* bits */
 	u32 last_seen;			/* jiffies */
+	u32 tcp_seq;			/* see knat_tcp_track() */
 };
 
 /* Internal hosts, for host-max-sessions. */
@@ -190,9 +195,23 @@ struct knat_host {
 #define KNAT_TCP_SEEN_OUT	BIT(5)
 #define KNAT_TCP_SEEN_IN	BIT(6)
 #define KNAT_TCP_INBOUND	BIT(7)	/* opened from outside */
+#define KNAT_TCP_EST		BIT(9)	/* the handshake completed */
 /* Not TCP state: kept across a new connection on the same tuple. */
 #define KNAT_SESS_STATIC	BIT(8)	/* made by a port mapping */
-#define KNAT_SESS_KEEP		KNAT_SESS_STATIC
+#define KNAT_SESS_INBOUND	BIT(10)	/* made from outside: n_inbound */
+#define KNAT_SESS_KEEP		(KNAT_SESS_STATIC | KNAT_SESS_INBOUND)
+
+/*
+ * A TCP number close enough above @ref: within a window of 64 KiB, the
+ * largest an unscaled window can be (knat does not follow window
+ * scaling).  A blind attacker guesses one with a chance of 1 in 65 536.
+ */
+#define KNAT_TCP_WINDOW		65536U
+
+static inline bool knat_tcp_near(u32 seq, u32 ref)
+{
+	return seq - ref < KNAT_TCP_WINDOW;
+}
 
 /*
  * Everything knat keeps is per network namespace and lives here.
@@ -219,6 +238,9 @@ struct knat_net {
 
 	/* Namespace-wide counters: those of no network. */
 	struct knat_stats __percpu *stats;
+
+	/* Evicted sessions, under tbl_lock: freed when full, or by the gc. */
+	struct knat_free_batch *evicted;
 
 	struct work_struct addr_work;	/* follows ext_dev addresses */
 	struct delayed_work gc_work;
@@ -359,6 +381,9 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 						__be16 rem_port);
 u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p);
+bool knat_session_embryonic(const struct knat_session *s);
+int knat_embryos_alloc(struct knat_network *n);
+void knat_embryos_free(struct knat_network *n);
 u32 knat_session_age(const struct knat_session *s);
 enum knat_session_state knat_session_state(const struct knat_session *s);
 bool knat_filter_match(const struct knat_filter *f,

@@ -64,6 +64,9 @@ static const struct nla_policy knat_network_policy[KNAT_A_NETWORK_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &knat_timeout_range),
 	[KNAT_A_NETWORK_SESSIONS]	= { .type = NLA_REJECT },
 	[KNAT_A_NETWORK_HAIRPIN]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[KNAT_A_NETWORK_TIMEOUT_TCP_SYN] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &knat_timeout_range),
+	[KNAT_A_NETWORK_INBOUND_SHARE]	= NLA_POLICY_RANGE(NLA_U8, 1, 100),
 };
 
 static const struct nla_policy knat_map_policy[KNAT_A_MAP_MAX + 1] = {
@@ -338,6 +341,7 @@ static int knat_nl_fill_network(struct sk_buff *skb, struct knat_net *kn,
 	    nla_put_u8(skb, KNAT_A_NETWORK_UDP_INBOUND_REFRESH,
 		       p->udp_inbound_refresh) ||
 	    nla_put_u8(skb, KNAT_A_NETWORK_HAIRPIN, p->hairpin) ||
+	    nla_put_u8(skb, KNAT_A_NETWORK_INBOUND_SHARE, p->inbound_share) ||
 	    nla_put_u32(skb, KNAT_A_NETWORK_SESSIONS,
 			atomic_read(&n->n_sessions)))
 		goto err;

@@ -18,6 +18,7 @@ static const u32 knat_default_timeouts[KNAT_TO_MAX] = {
 	[KNAT_TO_TCP_TRANS]	= 240,	/* RFC 5382 REQ-5 */
 	[KNAT_TO_UDP]		= 300,	/* RFC 4787 REQ-5 */
 	[KNAT_TO_ICMP]		= 60,	/* RFC 5508 REQ-2 */
+	[KNAT_TO_TCP_SYN]	= 30,	/* below conntrack's SYN_RECV 60 s */
 };
 
 /* 64 sessions per MiB of RAM, between 4096 and 2^20. */
@@ -35,6 +36,7 @@ void knat_params_default(struct knat_params *p)
 	memset(p, 0, sizeof(*p));
 	p->filtering = KNAT_FILTER_ADDRESS_DEPENDENT;
 	p->hairpin = true;
+	p->inbound_share = 50;
 	p->max_sessions = knat_default_max_sessions();
 	for (i = 0; i < KNAT_TO_MAX; i++) {
 		p->timeout_s[i] = knat_default_timeouts[i];

@@ -306,11 +306,26 @@ static struct knat_mapping *knat_mapping_int(struct knat_net *kn, u8 proto,
 
 /* ---- timers and state ---- */
 
+/*
+ * A TCP connection opened from outside whose handshake has not completed:
+ * it times out after tcp-syn whatever it saw since (an RST or FIN does not
+ * make it last longer), and it is the first to go when room is needed.
+ */
+bool knat_session_embryonic(const struct knat_session *s)
+{
+	unsigned int st = atomic_read(&s->state);
+
+	return s->proto == IPPROTO_TCP &&
+	       (st & (KNAT_TCP_INBOUND | KNAT_TCP_EST)) == KNAT_TCP_INBOUND;
+}
+
 u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p)
 {
 	switch (s->proto) {
 	case IPPROTO_TCP:
+		if (knat_session_embryonic(s))
+			return p->timeout[KNAT_TO_TCP_SYN];
 		if (knat_session_state(s) == KNAT_STATE_ESTABLISHED)
 			return p->timeout[KNAT_TO_TCP_EST];
 		return p->timeout[KNAT_TO_TCP_TRANS];
@@ -334,13 +349,8 @@ enum knat_session_state knat_session_state(const struct knat_session *s)
 		return KNAT_STATE_CLOSING;
 	if (st & (KNAT_TCP_FIN_OUT | KNAT_TCP_FIN_IN))
 		return KNAT_STATE_FIN_WAIT;
-	if ((st & (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN)) ==
-	    (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN))
-		return KNAT_STATE_ESTABLISHED;
-	/* Picked up mid-stream: established once both ways were seen. */
-	if (!(st & (KNAT_TCP_SYN_OUT | KNAT_TCP_SYN_IN)) &&
-	    (st & (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN)) ==
-	    (KNAT_TCP_SEEN_OUT | KNAT_TCP_SEEN_IN))
+	/* The handshake completed, or a pickup was seen both ways. */
+	if (st & KNAT_TCP_EST)
 		return KNAT_STATE_ESTABLISHED;
 	if (st & KNAT_TCP_INBOUND)
 		return KNAT_STATE_SYN_RECV;
@@ -520,12 +530,136 @@ static bool knat_mapping_current(const struct knat_mapping *m,
 	return false;
 }
 
-static int knat_check_limits(struct knat_network *n,
-			     const struct knat_params *p,
-			     struct knat_host *host)
+/* ---- embryonic sessions: the first to go ---- */
+
+/*
+ * The network's embryonic TCP sessions, oldest first, as the keys of their
+ * outbound index: a new flow that finds no room evicts the oldest that is
+ * still embryonic.  Keys, not pointers: a session that went meanwhile (or
+ * was established) is simply not found, or skipped, when its turn comes.
+ * A ring: past KNAT_EMBRYOS the oldest keys are overwritten, and those
+ * sessions go when tcp-syn times them out.  Under tbl_lock.
+ */
+#define KNAT_EMBRYOS		1024
+#define KNAT_EVICT_TRIES	8	/* keys looked at per new flow */
+
+struct knat_embryos {
+	unsigned int head, tail;	/* free running */
+	struct knat_out_key key[KNAT_EMBRYOS];
+};
+
+int knat_embryos_alloc(struct knat_network *n)
 {
-	if (atomic_read(&n->n_sessions) >= p->max_sessions)
+	n->embryos = kvzalloc(sizeof(*n->embryos), GFP_KERNEL_ACCOUNT);
+	return n->embryos ? 0 : -ENOMEM;
+}
+
+void knat_embryos_free(struct knat_network *n)
+{
+	kvfree(n->embryos);
+	n->embryos = NULL;
+}
+
+static void knat_embryo_add(struct knat_network *n,
+			    const struct knat_session *s)
+{
+	struct knat_embryos *e = n->embryos;
+	struct knat_out_key *k;
+
+	if (e->tail - e->head == KNAT_EMBRYOS)
+		e->head++;
+	k = &e->key[e->tail++ % KNAT_EMBRYOS];
+	k->int_addr = s->int_addr;
+	k->rem_addr = s->rem_addr;
+	k->int_port = s->int_port;
+	k->rem_port = s->rem_port;
+	k->proto = s->proto;
+}
+
+static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
+				struct knat_free_batch *b);
+
+/*
+ * Evict the oldest embryonic session of @n to make room for a new flow.
+ * Under tbl_lock, in the packet path.  Returns whether one went.
+ */
+static bool knat_evict_embryo(struct knat_net *kn, struct knat_network *n)
+{
+	struct knat_embryos *e = n->embryos;
+	struct knat_free_batch *b;
+	struct knat_session *s;
+	unsigned int tries;
+
+	for (tries = 0; tries < KNAT_EVICT_TRIES && e->head != e->tail;
+	     tries++) {
+		s = rhashtable_lookup(&kn->sessions_out,
+				      &e->key[e->head++ % KNAT_EMBRYOS],
+				      knat_out_params);
+		if (!s || s->dead || s->network != n ||
+		    !knat_session_embryonic(s))
+			continue;
+
+		b = kn->evicted;
+		if (!b) {
+			b = kmalloc(sizeof(*b), GFP_ATOMIC);
+			if (!b)
+				return false;
+			b->n = 0;
+			kn->evicted = b;
+		}
+		knat_count(n->stats, KNAT_CNT_SESSIONS_EVICTED);
+		knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_DEL,
+				       KNAT_REASON_EVICTED);
+		knat_session_unlink(kn, s, b);
+		if (b->n == KNAT_BATCH) {
+			knat_free_batch_put(b);
+			kn->evicted = NULL;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Hand the evicted sessions waiting in kn->evicted to RCU.  Process context. */
+static void knat_evicted_flush(struct knat_net *kn)
+{
+	struct knat_free_batch *b;
+
+	spin_lock_bh(&kn->tbl_lock);
+	b = kn->evicted;
+	kn->evicted = NULL;
+	spin_unlock_bh(&kn->tbl_lock);
+	knat_free_batch_put(b);
+}
+
+/* How many sessions opened from outside network @p may hold. */
+static u32 knat_inbound_max(const struct knat_params *p)
+{
+	return max_t(u32, 1, div_u64((u64)p->max_sessions * p->inbound_share,
+				     100));
+}
+
+/*
+ * Room for a new session of @n (@inbound: opened from outside): within
+ * max-sessions and, from outside, the inbound share, evicting an embryonic
+ * session when full.  Under tbl_lock; call it before looking up the host
+ * or mapping the session will use, which an eviction may remove.
+ */
+static int knat_make_room(struct knat_net *kn, struct knat_network *n,
+			  const struct knat_params *p, bool inbound)
+{
+	if (atomic_read(&n->n_sessions) >= p->max_sessions &&
+	    !knat_evict_embryo(kn, n))
 		return -ENOSPC;
+	if (inbound && atomic_read(&n->n_inbound) >= knat_inbound_max(p) &&
+	    !knat_evict_embryo(kn, n))
+		return -ENOBUFS;
+	return 0;
+}
+
+static int knat_check_host(const struct knat_params *p,
+			   struct knat_host *host)
+{
 	if (p->host_max_sessions && host &&
 	    host->n_sessions >= p->host_max_sessions)
 		return -EDQUOT;
@@ -540,6 +674,9 @@ static void knat_count_create_error(struct knat_network *n, int err)
 		break;
 	case -EDQUOT:
 		knat_count(n->stats, KNAT_CNT_DROP_HOST_LIMIT);
+		break;
+	case -ENOBUFS:
+		knat_count(n->stats, KNAT_CNT_DROP_INBOUND_LIMIT);
 		break;
 	case -EADDRNOTAVAIL:
 		knat_count(n->stats, KNAT_CNT_DROP_NO_PORT);
@@ -679,6 +816,8 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 	if (m)
 		m->n_sessions++;
 	host->n_sessions++;
+	if (atomic_read(&s->state) & KNAT_SESS_INBOUND)
+		atomic_inc(&s->network->n_inbound);
 	atomic_inc(&s->network->n_sessions);
 	atomic_inc(&kn->n_sessions);
 	return 0;
@@ -710,6 +849,7 @@ static void knat_session_init(struct knat_session *s, struct knat_network *n,
 	s->dead = 0;
 	atomic_set(&s->state, state);
 	s->last_seen = (u32)jiffies;
+	s->tcp_seq = 0;
 }
 
 /*
@@ -737,8 +877,11 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
+	err = knat_make_room(kn, n, p, false);
+	if (err)
+		goto err_unlock;
 	host = knat_host_get(kn, int_addr);
-	err = knat_check_limits(n, p, host);
+	err = knat_check_host(p, host);
 	if (err)
 		goto err_unlock;
 
@@ -806,23 +949,32 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
+	err = knat_make_room(kn, n, p, true);
+	if (err)
+		goto err_unlock;
 	if (m->dead || !knat_mapping_current(m, p)) {
-		/* Its last session went meanwhile, or its address is going. */
+		/*
+		 * Its last session went meanwhile (maybe evicted just now),
+		 * or its address is going.
+		 */
 		err = -EAGAIN;
 		goto err_unlock;
 	}
 
 	host = knat_host_get(kn, m->int_addr);
-	err = knat_check_limits(n, p, host);
+	err = knat_check_host(p, host);
 	if (err)
 		goto err_unlock;
 
-	knat_session_init(s, n, m, rem_addr, rem_port, KNAT_TCP_INBOUND);
+	knat_session_init(s, n, m, rem_addr, rem_port,
+			  KNAT_TCP_INBOUND | KNAT_SESS_INBOUND);
 	err = knat_session_link(kn, s, m, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
 	}
+	if (knat_session_embryonic(s))
+		knat_embryo_add(n, s);
 	spin_unlock_bh(&kn->tbl_lock);
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
@@ -874,8 +1026,11 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	}
 
 	spin_lock_bh(&kn->tbl_lock);
+	err = knat_make_room(kn, n, p, true);
+	if (err)
+		goto err_unlock;
 	host = knat_host_get(kn, sm->int_addr);
-	err = knat_check_limits(n, p, host);
+	err = knat_check_host(p, host);
 	if (err)
 		goto err_unlock;
 
@@ -888,13 +1043,17 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	s->rem_addr = rem_addr;
 	s->rem_port = rem_port;
 	s->dead = 0;
-	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC);
+	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC |
+			      KNAT_SESS_INBOUND);
 	s->last_seen = (u32)jiffies;
+	s->tcp_seq = 0;
 	err = knat_session_link(kn, s, NULL, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
 	}
+	if (knat_session_embryonic(s))
+		knat_embryo_add(n, s);
 	spin_unlock_bh(&kn->tbl_lock);
 
 	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
@@ -945,6 +1104,8 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 		knat_host_put_unused(kn, host);
 	}
 
+	if (atomic_read(&s->state) & KNAT_SESS_INBOUND)
+		atomic_dec(&s->network->n_inbound);
 	atomic_dec(&s->network->n_sessions);
 	atomic_dec(&kn->n_sessions);
 	b->s[b->n++] = s;
@@ -1108,6 +1269,7 @@ static void knat_gc_work(struct work_struct *work)
 	}
 	rhashtable_walk_exit(&kn->gc_iter);
 	kn->gc_iter_active = false;
+	knat_evicted_flush(kn);
 
 	/* An empty table is left alone until a session is added. */
 	if (!atomic_read(&kn->n_sessions))
@@ -1245,6 +1407,7 @@ void knat_session_exit_net(struct knat_net *kn)
 	cancel_delayed_work_sync(&kn->gc_work);
 	if (kn->gc_iter_active)
 		rhashtable_walk_exit(&kn->gc_iter);
+	knat_evicted_flush(kn);
 
 	WARN_ON(atomic_read(&kn->n_sessions) || atomic_read(&kn->n_mappings) ||
 		atomic_read(&kn->n_hosts));

@@ -16,6 +16,10 @@ Each case states what must happen, from hooks.c and README.md:
   passed       out the far side untranslated (not knat's protocols)
   malformed    dropped by knat, drop_malformed + 1
   filtered     dropped by knat, drop_filtered + 1
+  no_syn       dropped by knat, drop_tcp_no_syn + 1 (TCP from outside with
+               no session that is not a SYN)
+  tcp_invalid  dropped by knat, drop_tcp_invalid + 1 (from inside: an RST
+               or SYN/ACK that has no session)
   stack        dropped by the IP stack or defragmentation before knat:
                nothing out, knat's drop counters unchanged
   local        not forwarded (for the router itself, or held), knat's drop
@@ -253,8 +257,11 @@ class Injector:
         after = self.counters()
         d_mal = after["drop_malformed"] - before["drop_malformed"]
         d_fil = after["drop_filtered"] - before["drop_filtered"]
-        what = "%s (%d sent, %d out, drop_malformed +%d, drop_filtered +%d)" % (
-            name, len(pkts), len(got), d_mal, d_fil)
+        d_syn = after["drop_tcp_no_syn"] - before["drop_tcp_no_syn"]
+        d_inv = after["drop_tcp_invalid"] - before["drop_tcp_invalid"]
+        what = ("%s (%d sent, %d out, drop_malformed +%d, drop_filtered +%d, "
+                "drop_tcp_no_syn +%d)" % (name, len(pkts), len(got), d_mal,
+                                          d_fil, d_syn))
         errs = []
         if expect in ("translated", "passed"):
             whole = [p for p in got if not (p[6] & 0x3f or p[7])]
@@ -289,6 +296,12 @@ class Injector:
             if expect == "filtered" and d_fil != len(pkts):
                 errs.append("drop_filtered moved by %d, not %d" %
                             (d_fil, len(pkts)))
+            if expect == "no_syn" and d_syn != len(pkts):
+                errs.append("drop_tcp_no_syn moved by %d, not %d" %
+                            (d_syn, len(pkts)))
+            if expect == "tcp_invalid" and d_inv != len(pkts):
+                errs.append("drop_tcp_invalid moved by %d, not %d" %
+                            (d_inv, len(pkts)))
             if expect in ("stack", "local", "filtered") and d_mal:
                 errs.append("counted malformed")
         if errs:
@@ -405,12 +418,19 @@ class Injector:
                   "local", "server")
 
         print("# TCP with every flag combination, from inside")
+        # A new flow from inside may open or be picked up mid-stream, but
+        # an RST or a SYN/ACK (the answer to a SYN whose session is gone)
+        # makes no session: 96 of the 256 combinations make one.
         base = self.next_id + 1
-        pkts = [tcp(C2, S3, 30000 + f, 9, base + f, flags=f)
-                for f in range(256)]
+        new = [f for f in range(256) if not f & 0x04 and f & 0x12 != 0x12]
+        rest = [f for f in range(256) if f not in new]
         self.next_id += 256
-        self.case("TCP flags 0x00-0xff (256 flows)", "c2", pkts,
-                  "translated", "server", count=256)
+        self.case("TCP flags, no RST or SYN/ACK (96 flows)", "c2",
+                  [tcp(C2, S3, 30000 + f, 9, base + f, flags=f) for f in new],
+                  "translated", "server", count=len(new))
+        self.case("TCP RST or SYN/ACK with no session (160 flows)", "c2",
+                  [tcp(C2, S3, 30000 + f, 9, base + f, flags=f)
+                   for f in rest], "tcp_invalid", "server")
 
     def inbound(self):
         i = self.ident
@@ -485,12 +505,20 @@ class Injector:
                   "stack", "c2")
 
         print("# TCP with every flag combination, from outside")
+        # Only a SYN (no ACK, RST or FIN; any of URG, PSH, ECE, CWR) opens
+        # a session from outside: 16 of the 256 combinations.
         base = self.next_id + 1
-        pkts = [tcp(S3, EXT, 40000 + f, 8080, base + f, flags=f)
-                for f in range(256)]
+        opens = [f for f in range(256) if f & 0x17 == 0x02]
+        rest = [f for f in range(256) if f & 0x17 != 0x02]
         self.next_id += 256
-        self.case("TCP flags 0x00-0xff to a mapped port (256 flows)",
-                  "server", pkts, "translated", "c2", to=C2, count=256)
+        self.case("TCP SYNs, every other flag, to a mapped port (16 flows)",
+                  "server", [tcp(S3, EXT, 40000 + f, 8080, base + f, flags=f)
+                             for f in opens],
+                  "translated", "c2", to=C2, count=len(opens))
+        self.case("TCP without a SYN or with ACK/RST/FIN, to a mapped port, "
+                  "no session (240 flows)", "server",
+                  [tcp(S3, EXT, 40000 + f, 8080, base + f, flags=f)
+                   for f in rest], "no_syn", "c2")
 
 
 def main():

@@ -92,11 +92,25 @@
  *                                                external address and a
  *                                                mapped port is translated
  *                                                both ways (see Hairpinning)
+ *     KNAT_A_NETWORK_INBOUND_SHARE NLA_U8        1 to 100 (default 50): the
+ *                                                percentage of
+ *                                                MAX_SESSIONS that sessions
+ *                                                opened from outside
+ *                                                (through a mapping or the
+ *                                                filtering) may hold, so
+ *                                                that they never crowd out
+ *                                                the inside
  *     KNAT_A_NETWORK_TIMEOUT_TCP_EST,
  *     KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
  *     KNAT_A_NETWORK_TIMEOUT_UDP,
- *     KNAT_A_NETWORK_TIMEOUT_ICMP NLA_U32        seconds, 1 to 2592000
- *                                                (defaults 7440, 240, 300, 60)
+ *     KNAT_A_NETWORK_TIMEOUT_ICMP,
+ *     KNAT_A_NETWORK_TIMEOUT_TCP_SYN NLA_U32     seconds, 1 to 2592000
+ *                                                (defaults 7440, 240, 300,
+ *                                                60, 30)
+ *   TCP_TRANS is the transitory timeout of a connection opened from inside
+ *   before it is established and of every closing one (FIN or RST seen);
+ *   TCP_SYN that of a connection opened from outside until its handshake
+ *   completes (an embryonic session, see "TCP from outside" below).
  *   Live sessions are re-timed with the new timeouts.  Sessions whose
  *   external address is no longer the network's are flushed.
  *   -ENOENT when there is no such network.
@@ -408,6 +422,8 @@ enum knat_network_attr {
 	KNAT_A_NETWORK_TIMEOUT_ICMP,
 	KNAT_A_NETWORK_SESSIONS,
 	KNAT_A_NETWORK_HAIRPIN,
+	KNAT_A_NETWORK_TIMEOUT_TCP_SYN,
+	KNAT_A_NETWORK_INBOUND_SHARE,
 
 	__KNAT_A_NETWORK_MAX,
 };
@@ -460,8 +476,33 @@ enum knat_session_attr {
 
 /*
  * A session's state.  TCP sessions follow the handshake and teardown
- * (RFC 7857): ESTABLISHED uses the established timeout, every other TCP
- * state the transitory one.  UDP and ICMP sessions are always ACTIVE.
+ * (RFC 7857): ESTABLISHED uses the established timeout; a connection
+ * opened from outside that never completed its handshake the tcp-syn one
+ * (whatever it has seen since: it is embryonic); every other TCP state the
+ * transitory one.  UDP and ICMP sessions are always ACTIVE.
+ *
+ * TCP from outside (RFC 5382 REQ-4, RFC 5961, RFC 7857):
+ *  - only a SYN (no ACK, RST or FIN) opens a session from outside; any
+ *    other segment to a mapping with no session is dropped
+ *    (KNAT_CNT_DROP_TCP_NO_SYN);
+ *  - such a session is embryonic until the outside acknowledges the
+ *    internal host's SYN/ACK (an ACK within 64 KiB above the SYN/ACK's
+ *    sequence number); an inbound segment of an embryonic session that
+ *    acknowledges anything else is dropped (KNAT_CNT_DROP_TCP_INVALID);
+ *  - an RST from outside changes a session's state only when it is in the
+ *    window: after a SYN from inside, an RST that acknowledges it; once
+ *    established, one whose sequence number is within 64 KiB above the
+ *    last acknowledgment the internal host sent.  Others are dropped
+ *    (KNAT_CNT_DROP_TCP_INVALID); the internal host's own RFC 5961 checks
+ *    still apply to those passed;
+ *  - from inside, an RST or a SYN/ACK with no session makes none: it is
+ *    dropped (KNAT_CNT_DROP_TCP_INVALID); the SYN it would answer had a
+ *    session that is gone (evicted, expired);
+ *  - sessions opened from outside hold at most INBOUND_SHARE percent of
+ *    MAX_SESSIONS (KNAT_CNT_DROP_INBOUND_LIMIT past it); when a new flow
+ *    finds the table or that share full, the oldest embryonic session of
+ *    the network is evicted for it (KNAT_CNT_SESSIONS_EVICTED, event
+ *    reason KNAT_REASON_EVICTED).  Established sessions are never evicted.
  */
 enum knat_session_state {
 	KNAT_STATE_ACTIVE,		/* UDP, ICMP */
@@ -481,6 +522,7 @@ enum knat_session_state {
 enum knat_session_reason {
 	KNAT_REASON_EXPIRED,		/* timed out */
 	KNAT_REASON_DELETED,		/* flushed, or its network changed */
+	KNAT_REASON_EVICTED,		/* embryonic, made room for a new flow */
 
 	__KNAT_REASON_MAX,
 };
@@ -542,6 +584,16 @@ enum knat_counter {
 	KNAT_CNT_LOOPBACK,		/* the host to inside, through the
 					 * external address, and back
 					 */
+	KNAT_CNT_DROP_TCP_NO_SYN,	/* inbound TCP, no session, not a SYN */
+	KNAT_CNT_DROP_TCP_INVALID,	/* inbound TCP out of the handshake or
+					 * window of its session; outbound RST
+					 * or SYN/ACK with no session
+					 */
+	KNAT_CNT_DROP_INBOUND_LIMIT,	/* new inbound flow, the inbound share
+					 * of max-sessions is held by
+					 * established sessions
+					 */
+	KNAT_CNT_SESSIONS_EVICTED,	/* embryonic, for a new flow */
 
 	__KNAT_CNT_MAX,
 };

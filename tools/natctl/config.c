@@ -473,6 +473,7 @@ static const struct save_timeout save_timeouts[] = {
 	{ "tcp-transitory",	KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,	240 },
 	{ "udp",		KNAT_A_NETWORK_TIMEOUT_UDP,		300 },
 	{ "icmp",		KNAT_A_NETWORK_TIMEOUT_ICMP,		60 },
+	{ "tcp-syn",		KNAT_A_NETWORK_TIMEOUT_TCP_SYN,		30 },
 };
 
 struct save {
@@ -662,6 +663,9 @@ static int save_network(const struct nlmsghdr *nlh, void *data)
 	attr = tb[KNAT_A_NETWORK_HAIRPIN];
 	if (attr && !mnl_attr_get_u8(attr))
 		fputs(" hairpin off", fp);
+	attr = tb[KNAT_A_NETWORK_INBOUND_SHARE];
+	if (attr && mnl_attr_get_u8(attr) != 50)
+		fprintf(fp, " inbound-share %u", mnl_attr_get_u8(attr));
 
 	for (i = 0; i < ARRAY_SIZE(save_timeouts); i++) {
 		attr = tb[save_timeouts[i].attr];

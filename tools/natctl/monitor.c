@@ -6,7 +6,7 @@
  * creation and deletion, without the remote end unless asked for):
  *
  *   TIME session-new PROTO internal A:P external A:P [remote A:P] network N
- *   TIME session-del ... network N reason { expired | deleted }
+ *   TIME session-del ... network N reason { expired | deleted | evicted }
  *   TIME network-{new,set,del} NAME internal PREFIX external ... (as
  *        "network show", on one line)
  *   TIME map-{new,del} NETWORK PROTO EXTERNAL to INTERNAL ... (as "map
@@ -69,6 +69,7 @@ static const uint16_t monitor_session_required[] = {
 static const struct keyword monitor_reasons[] = {
 	{ "expired",	KNAT_REASON_EXPIRED },
 	{ "deleted",	KNAT_REASON_DELETED },
+	{ "evicted",	KNAT_REASON_EVICTED },
 };
 
 static const struct keyword_table kw_reason = {
@@ -95,7 +96,7 @@ static void monitor_usage(FILE *fp)
 	      "Prints knat's events as they happen, one line each, until\n"
 	      "interrupted:\n"
 	      "  TIME session-new PROTO internal ADDR:PORT external ADDR:PORT network NAME\n"
-	      "  TIME session-del ... network NAME reason { expired | deleted }\n"
+	      "  TIME session-del ... network NAME reason { expired | deleted | evicted }\n"
 	      "  TIME { network-new | network-set | network-del } NAME internal PREFIX ...\n"
 	      "  TIME { map-new | map-del } NETWORK PROTO EXTERNAL to INTERNAL ...\n"
 	      "TIME is when the event was received, in UTC with milliseconds.\n"

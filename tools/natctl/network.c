@@ -21,6 +21,7 @@ static const struct keyword network_timeouts[] = {
 	{ "tcp-transitory",	KNAT_A_NETWORK_TIMEOUT_TCP_TRANS },
 	{ "udp",		KNAT_A_NETWORK_TIMEOUT_UDP },
 	{ "icmp",		KNAT_A_NETWORK_TIMEOUT_ICMP },
+	{ "tcp-syn",		KNAT_A_NETWORK_TIMEOUT_TCP_SYN },
 };
 
 static const char * const network_timeout_keys[] = {
@@ -28,6 +29,7 @@ static const char * const network_timeout_keys[] = {
 	"tcp_transitory",
 	"udp",
 	"icmp",
+	"tcp_syn",
 };
 
 #define NETWORK_N_TIMEOUTS	ARRAY_SIZE(network_timeouts)
@@ -47,6 +49,7 @@ enum {
 	NETWORK_OPT_HOST_MAX_SESSIONS,
 	NETWORK_OPT_UDP_INBOUND_REFRESH,
 	NETWORK_OPT_HAIRPIN,
+	NETWORK_OPT_INBOUND_SHARE,
 	NETWORK_OPT_TIMEOUT,	/* + index in network_timeouts[] */
 };
 
@@ -68,6 +71,7 @@ struct network_conf {
 	uint32_t host_max_sessions;
 	uint8_t udp_inbound_refresh;
 	uint8_t hairpin;
+	uint8_t inbound_share;
 	uint32_t timeouts[NETWORK_N_TIMEOUTS];
 };
 
@@ -91,6 +95,8 @@ static const struct nl_policy network_policy[KNAT_A_NETWORK_MAX + 1] = {
 	[KNAT_A_NETWORK_TIMEOUT_ICMP]	= { .type = MNL_TYPE_U32 },
 	[KNAT_A_NETWORK_SESSIONS]	= { .type = MNL_TYPE_U32 },
 	[KNAT_A_NETWORK_HAIRPIN]	= { .type = MNL_TYPE_U8 },
+	[KNAT_A_NETWORK_TIMEOUT_TCP_SYN] = { .type = MNL_TYPE_U32 },
+	[KNAT_A_NETWORK_INBOUND_SHARE]	= { .type = MNL_TYPE_U8 },
 };
 
 static void network_usage(FILE *fp)
@@ -110,16 +116,20 @@ static void network_usage(FILE *fp)
 	      "                          address-port-dependent } |\n"
 	      "              max-sessions N | host-max-sessions N |\n"
 	      "              udp-inbound-refresh { on | off } | hairpin { on | off } |\n"
-	      "              timeout { tcp-established | tcp-transitory | udp | icmp }\n"
-	      "                      SECONDS }\n"
+	      "              inbound-share PERCENT |\n"
+	      "              timeout { tcp-established | tcp-transitory | udp | icmp |\n"
+	      "                        tcp-syn } SECONDS }\n"
 	      "\n"
 	      "ports: the external ports, 1 to 65535 (default: the larger part of\n"
 	      "  1024-65535 outside ip_local_port_range, 1024-32767 with Linux's\n"
 	      "  default range).  max-sessions: 1 to 16777216 (default: scaled\n"
 	      "  to memory).  host-max-sessions: per internal host, 0 (the default)\n"
 	      "  for no limit.  hairpin: whether internal hosts reach mappings on\n"
-	      "  the external addresses (default on).  timeout: 1 to 2592000\n"
-	      "  seconds (defaults 7440, 240, 300, 60).  Each option may be given\n"
+	      "  the external addresses (default on).  inbound-share: how much of\n"
+	      "  max-sessions sessions opened from outside may hold, 1 to 100 %\n"
+	      "  (default 50).  timeout: 1 to 2592000 seconds (defaults 7440, 240,\n"
+	      "  300, 60, 30; tcp-syn: a connection opened from outside until its\n"
+	      "  handshake completes).  Each option may be given\n"
 	      "  once, each timeout once.\n"
 	      "The internal prefix of a network cannot be changed.\n", fp);
 }
@@ -238,6 +248,8 @@ static int network_parse_opt(struct network_conf *c, const char *verb,
 		opt = NETWORK_OPT_UDP_INBOUND_REFRESH;
 	} else if (!strcmp(word, "hairpin")) {
 		opt = NETWORK_OPT_HAIRPIN;
+	} else if (!strcmp(word, "inbound-share")) {
+		opt = NETWORK_OPT_INBOUND_SHARE;
 	} else {
 		return natctl_usage_err("network %s: unknown option '%s'",
 					verb, word);
@@ -284,6 +296,10 @@ static int network_parse_opt(struct network_conf *c, const char *verb,
 	case NETWORK_OPT_HAIRPIN:
 		ret = parse_keyword(word, argv[1], &kw_on_off, &value);
 		c->hairpin = (uint8_t)value;
+		break;
+	case NETWORK_OPT_INBOUND_SHARE:
+		ret = parse_u32_range(word, argv[1], 1, 100, &n);
+		c->inbound_share = (uint8_t)n;
 		break;
 	}
 	return ret ? ret : 2;
@@ -370,6 +386,9 @@ static void network_put_conf(struct nlmsghdr *nlh,
 				c->udp_inbound_refresh);
 	if (c->given & NETWORK_GIVEN(NETWORK_OPT_HAIRPIN))
 		mnl_attr_put_u8(nlh, KNAT_A_NETWORK_HAIRPIN, c->hairpin);
+	if (c->given & NETWORK_GIVEN(NETWORK_OPT_INBOUND_SHARE))
+		mnl_attr_put_u8(nlh, KNAT_A_NETWORK_INBOUND_SHARE,
+				c->inbound_share);
 	for (i = 0; i < NETWORK_N_TIMEOUTS; i++) {
 		attr = (uint16_t)network_timeouts[i].value;
 		if (c->given & NETWORK_GIVEN(NETWORK_OPT_TIMEOUT + i))
@@ -576,6 +595,12 @@ static void network_print_limits(struct out *o, const struct nlattr **tb,
 		network_sep(o, &sep);
 		out_text(o, "hairpin %s", mnl_attr_get_u8(attr) ? "on" : "off");
 		out_bool(o, "hairpin", NULL, mnl_attr_get_u8(attr));
+	}
+	attr = tb[KNAT_A_NETWORK_INBOUND_SHARE];
+	if (attr) {
+		network_sep(o, &sep);
+		out_u64(o, "inbound_share", "inbound-share %llu",
+			mnl_attr_get_u8(attr));
 	}
 	/* In JSON it comes last, after the timeouts. */
 	attr = tb[KNAT_A_NETWORK_SESSIONS];

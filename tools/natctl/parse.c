@@ -59,6 +59,10 @@ static const struct keyword counter[] = {
 	{ "drop_nomem",			KNAT_CNT_DROP_NOMEM },
 	{ "hairpinned",			KNAT_CNT_HAIRPINNED },
 	{ "loopback",			KNAT_CNT_LOOPBACK },
+	{ "drop_tcp_no_syn",		KNAT_CNT_DROP_TCP_NO_SYN },
+	{ "drop_tcp_invalid",		KNAT_CNT_DROP_TCP_INVALID },
+	{ "drop_inbound_limit",		KNAT_CNT_DROP_INBOUND_LIMIT },
+	{ "sessions_evicted",		KNAT_CNT_SESSIONS_EVICTED },
 };
 
 const struct keyword_table kw_on_off = KEYWORDS(on_off);

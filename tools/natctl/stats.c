@@ -60,6 +60,14 @@ static const struct {
 		.help = "Packets from inside to a mapping on an external address, translated both ways (hairpinning)." },
 	[KNAT_CNT_LOOPBACK] = {
 		.help = "Packets between the host itself and an internal host through a mapping (host loopback)." },
+	[KNAT_CNT_DROP_TCP_NO_SYN] = {
+		.help = "Inbound TCP segments to a mapping, with no session, that were not a SYN: only a SYN opens a session from outside." },
+	[KNAT_CNT_DROP_TCP_INVALID] = {
+		.help = "TCP segments that did not fit their session: from outside, an ACK of an embryonic session that does not acknowledge the internal host's SYN/ACK, an answer to a SYN from inside that does not acknowledge it, an RST outside the window; from inside, an RST or a SYN/ACK with no session." },
+	[KNAT_CNT_DROP_INBOUND_LIMIT] = {
+		.help = "New flows from outside dropped: sessions opened from outside hold their share of max-sessions (inbound-share), none of them embryonic." },
+	[KNAT_CNT_SESSIONS_EVICTED] = {
+		.help = "Embryonic TCP sessions (opened from outside, handshake not completed) removed to make room for a new flow." },
 };
 
 static const struct keyword stats_formats[] = {
