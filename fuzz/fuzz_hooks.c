@@ -370,8 +370,28 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 					    struct knat_mapping *m,
 					    __be32 rem_addr, __be16 rem_port)
 {
-	return fz_sess_add(n, m->proto, m->int_addr, m->int_port, m->ext_addr,
-			   m->ext_port, rem_addr, rem_port);
+	struct knat_session *s;
+
+	s = fz_sess_add(n, m->proto, m->int_addr, m->int_port, m->ext_addr,
+			m->ext_port, rem_addr, rem_port);
+	if (!IS_ERR(s))
+		atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_INBOUND);
+	return s;
+}
+
+/* As session.c: ports 0, no mapping, the pair free on the address. */
+struct knat_session *knat_session_create_generic(struct knat_net *kn,
+						 struct knat_network *n,
+						 const struct knat_params *p,
+						 u8 proto, __be32 int_addr,
+						 __be32 rem_addr)
+{
+	__be32 ext = p->n_addrs ? p->addrs[0]->addr : 0;
+	bool known;
+
+	if (!ext || knat_session_in(kn, proto, ext, 0, rem_addr, 0, &known))
+		return ERR_PTR(-EADDRNOTAVAIL);
+	return fz_sess_add(n, proto, int_addr, 0, ext, 0, rem_addr, 0);
 }
 
 struct knat_session *knat_session_create_static(struct knat_net *kn,
@@ -388,7 +408,8 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	s = fz_sess_add(cm->n, cm->proto, sm->int_addr, htons(int_port),
 			ext_addr, htons(ext_port), rem_addr, rem_port);
 	if (!IS_ERR(s))
-		atomic_set(&s->state, KNAT_SESS_STATIC);
+		atomic_set(&s->state, KNAT_SESS_STATIC | KNAT_TCP_INBOUND |
+			   KNAT_SESS_INBOUND);
 	return s;
 }
 
@@ -708,6 +729,8 @@ static void fz_roundtrip(const u8 *orig, const u8 *xl, unsigned int len,
 {
 	unsigned int hl = (orig[0] & 15) * 4;
 	u8 *rep = malloc(len), *l4 = rep + hl;
+	bool generic = orig[9] != IPPROTO_TCP && orig[9] != IPPROTO_UDP &&
+		       orig[9] != IPPROTO_ICMP;
 	u64 tcp_invalid;
 	u8 tmp[4];
 
@@ -718,6 +741,8 @@ static void fz_roundtrip(const u8 *orig, const u8 *xl, unsigned int len,
 	memcpy(rep + 16, xl + 12, 4);
 	if (orig[9] == IPPROTO_ICMP) {
 		l4[0] = ICMP_ECHOREPLY;
+	} else if (generic) {
+		/* Address only: nothing of the payload is knat's. */
 	} else {
 		memcpy(tmp, l4, 2);
 		memcpy(l4, l4 + 2, 2);
@@ -757,7 +782,9 @@ static void fz_roundtrip(const u8 *orig, const u8 *xl, unsigned int len,
 	}
 	if (memcmp(buf + 16, orig + 12, 4))
 		fz_fail("roundtrip: reply not back to the original source");
-	if (orig[9] == IPPROTO_ICMP ? memcmp(buf + hl + 4, orig + hl + 4, 2) :
+	if (generic)
+		;
+	else if (orig[9] == IPPROTO_ICMP ? memcmp(buf + hl + 4, orig + hl + 4, 2) :
 				      memcmp(buf + hl + 2, orig + hl, 2))
 		fz_fail("roundtrip: reply not back to the original port");
 	fz_st.roundtrips++;
@@ -840,6 +867,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		    !fz_is_fragment(pkt) &&
 		    ((pkt[9] == IPPROTO_TCP && len >= hl + 20) ||
 		     (pkt[9] == IPPROTO_UDP && len >= hl + 8) ||
+		     (pkt[9] != IPPROTO_TCP && pkt[9] != IPPROTO_UDP &&
+		      pkt[9] != IPPROTO_ICMP && pkt[9] != IPPROTO_UDPLITE &&
+		      pkt[9] != IPPROTO_DCCP) ||
 		     (pkt[9] == IPPROTO_ICMP && len >= hl + 8 &&
 		      pkt[hl] == ICMP_ECHO)))
 			fz_roundtrip(pkt, out, len, ctl, out2);

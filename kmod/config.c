@@ -49,6 +49,7 @@ const u16 knat_timeout_attr[KNAT_TO_MAX] = {
 	[KNAT_TO_UDP]		= KNAT_A_NETWORK_TIMEOUT_UDP,
 	[KNAT_TO_ICMP]		= KNAT_A_NETWORK_TIMEOUT_ICMP,
 	[KNAT_TO_TCP_SYN]	= KNAT_A_NETWORK_TIMEOUT_TCP_SYN,
+	[KNAT_TO_OTHER]		= KNAT_A_NETWORK_TIMEOUT_OTHER,
 };
 
 static const struct knat_params *knat_stage_params(struct knat_txn *t,

@@ -56,10 +56,25 @@ struct knat_inner {
 
 enum knat_pkt {
 	KNAT_PKT_BAD = -1,	/* malformed: drop */
-	KNAT_PKT_OTHER,		/* not knat's business */
-	KNAT_PKT_FLOW,		/* TCP, UDP or ICMP echo: translate */
+	KNAT_PKT_OTHER,		/* no flow of knat's: from outside, the
+				 * host's own; from inside, untranslatable
+				 */
+	KNAT_PKT_FLOW,		/* TCP, UDP or an ICMP query: translate */
+	KNAT_PKT_GENERIC,	/* another protocol: its address only */
 	KNAT_PKT_ICMP_ERROR,	/* about a flow: translate the inside too */
 };
+
+/*
+ * Protocols translated by address alone (nf_nat's "generic"): a session
+ * per protocol, internal and remote address, ports 0.  UDP-Lite and DCCP
+ * keep their checksum (of a pseudo-header, at the same place as UDP's)
+ * right; the others have none over the addresses, or cannot be NATed
+ * anyway (AH).
+ */
+static bool knat_generic_csum(u8 proto)
+{
+	return proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP;
+}
 
 static bool knat_icmp_is_error(u8 type)
 {
@@ -68,11 +83,35 @@ static bool knat_icmp_is_error(u8 type)
 }
 
 /*
- * Ports of a TCP or UDP header at @off, or the identifier of an ICMP echo
- * of type @echo_type.  @out: the packet leaves the inside.
+ * ICMP queries with an identifier (RFC 792, RFC 950): echo, timestamp,
+ * information and address mask requests (@request) or their replies.
+ * They are translated alike, the identifier as the port.
+ */
+static bool knat_icmp_query(u8 type, bool request)
+{
+	switch (type) {
+	case ICMP_ECHO:
+	case ICMP_TIMESTAMP:
+	case ICMP_INFO_REQUEST:
+	case ICMP_ADDRESS:
+		return request;
+	case ICMP_ECHOREPLY:
+	case ICMP_TIMESTAMPREPLY:
+	case ICMP_INFO_REPLY:
+	case ICMP_ADDRESSREPLY:
+		return !request;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Ports of a TCP or UDP header at @off, the identifier of an ICMP query
+ * (@request) or reply, none for a generic protocol.  @out: the packet
+ * leaves the inside.
  */
 static enum knat_pkt knat_parse_ports(const void *h, u8 proto, bool out,
-				      u8 echo_type, __be16 *sport,
+				      bool request, __be16 *sport,
 				      __be16 *dport)
 {
 	const struct icmphdr *ih = h;
@@ -85,13 +124,15 @@ static enum knat_pkt knat_parse_ports(const void *h, u8 proto, bool out,
 		*dport = ports[1];
 		return KNAT_PKT_FLOW;
 	case IPPROTO_ICMP:
-		if (ih->type != echo_type)
+		if (!knat_icmp_query(ih->type, request))
 			return KNAT_PKT_OTHER;
 		*sport = out ? ih->un.echo.id : 0;
 		*dport = out ? 0 : ih->un.echo.id;
 		return KNAT_PKT_FLOW;
 	default:
-		return KNAT_PKT_OTHER;
+		*sport = 0;
+		*dport = 0;
+		return KNAT_PKT_GENERIC;
 	}
 }
 
@@ -124,14 +165,15 @@ static enum knat_pkt knat_parse_inner(struct sk_buff *skb, unsigned int off,
 	in->proto = iph->protocol;
 	in->saddr = iph->saddr;
 	in->daddr = iph->daddr;
-	ret = knat_parse_ports(skb->data + in->l4off, in->proto, !out,
-			       out ? ICMP_ECHOREPLY : ICMP_ECHO,
+	ret = knat_parse_ports(skb->data + in->l4off, in->proto, !out, !out,
 			       &in->sport, &in->dport);
+	if (ret == KNAT_PKT_OTHER)
+		return ret;
 	/* RFC 5508 REQ-3: drop errors whose own checksum is wrong. */
-	if (ret == KNAT_PKT_FLOW && skb->ip_summed != CHECKSUM_UNNECESSARY &&
+	if (skb->ip_summed != CHECKSUM_UNNECESSARY &&
 	    csum_fold(skb_checksum(skb, off, skb->len - off, 0)))
 		return KNAT_PKT_BAD;
-	return ret == KNAT_PKT_FLOW ? KNAT_PKT_ICMP_ERROR : ret;
+	return KNAT_PKT_ICMP_ERROR;
 }
 
 /*
@@ -158,7 +200,9 @@ static enum knat_pkt knat_parse(struct sk_buff *skb, bool out,
 		l4->len = sizeof(struct icmphdr);
 		break;
 	default:
-		return KNAT_PKT_OTHER;
+		/* Up to the checksum of those that have one over addresses. */
+		l4->len = knat_generic_csum(l4->proto) ? 8 : 0;
+		break;
 	}
 	if (!pskb_may_pull(skb, l4->off + l4->len))
 		return KNAT_PKT_BAD;
@@ -168,8 +212,7 @@ static enum knat_pkt knat_parse(struct sk_buff *skb, bool out,
 		return knat_parse_inner(skb, l4->off, out, in);
 
 	/* Queries go out, their replies come in. */
-	return knat_parse_ports(skb->data + l4->off, l4->proto, out,
-				out ? ICMP_ECHO : ICMP_ECHOREPLY,
+	return knat_parse_ports(skb->data + l4->off, l4->proto, out, out,
 				&l4->sport, &l4->dport);
 }
 
@@ -215,7 +258,7 @@ static int knat_rewrite(struct sk_buff *skb, const struct knat_l4 *l4,
 		}
 		break;
 	}
-	default: {
+	case IPPROTO_ICMP: {
 		struct icmphdr *ih = l4h;
 
 		/* ICMP has no pseudo-header: only the identifier counts. */
@@ -224,9 +267,17 @@ static int knat_rewrite(struct sk_buff *skb, const struct knat_l4 *l4,
 					 false);
 		break;
 	}
+	default:
+		/* Generic: the address alone, and a checksum over it. */
+		pport = NULL;
+		if (knat_generic_csum(l4->proto))
+			inet_proto_csum_replace4((__sum16 *)(l4h + 6), skb,
+						 *paddr, addr, true);
+		break;
 	}
 
-	*pport = port;
+	if (pport)
+		*pport = port;
 	csum_replace4(&iph->check, *paddr, addr);
 	*paddr = addr;
 	return 0;
@@ -280,17 +331,24 @@ static int knat_rewrite_error(struct sk_buff *skb, const struct knat_l4 *l4,
 		}
 		break;
 	}
-	default: {
+	case IPPROTO_ICMP: {
 		struct icmphdr *eh = il4;
 
 		iport = &eh->un.echo.id;
 		csum_replace2(&eh->checksum, *iport, port);
 		break;
 	}
+	default:
+		/* Generic: 8 bytes are there, the checksum among them. */
+		iport = NULL;
+		if (knat_generic_csum(in->proto))
+			csum_replace4((__sum16 *)(il4 + 6), *iaddr, addr);
+		break;
 	}
 	csum_replace4(&inner->check, *iaddr, addr);
 	*iaddr = addr;
-	*iport = port;
+	if (iport)
+		*iport = port;
 
 	/* The outer end: whoever sent the error, or whom it is for. */
 	if (!outer) {
@@ -533,6 +591,7 @@ static unsigned int knat_ip_map(struct sk_buff *skb,
 
 	switch (knat_parse(skb, out, &l4, &in)) {
 	case KNAT_PKT_FLOW:
+	case KNAT_PKT_GENERIC:
 		err = knat_rewrite(skb, &l4, out, to,
 				   out ? l4.sport : l4.dport);
 		break;
@@ -616,6 +675,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	struct knat_session *s;
 	const struct iphdr *iph;
 	struct knat_inner in;
+	enum knat_pkt kind;
 	struct knat_l4 l4;
 
 	if (!cfg)
@@ -634,13 +694,16 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 			return knat_ip_map(skb, cm, true);
 	}
 
-	switch (knat_parse(skb, true, &l4, &in)) {
+	/* Nothing leaves with an internal address: translated, or dropped. */
+	kind = knat_parse(skb, true, &l4, &in);
+	switch (kind) {
 	case KNAT_PKT_FLOW:
+	case KNAT_PKT_GENERIC:
 		break;
 	case KNAT_PKT_ICMP_ERROR:
 		return knat_error(kn, skb, &l4, &in, n, true);
 	case KNAT_PKT_OTHER:
-		return NF_ACCEPT;
+		return knat_drop(n->stats, KNAT_CNT_DROP_UNTRANSLATABLE);
 	default:
 		return knat_drop(n->stats, KNAT_CNT_DROP_MALFORMED);
 	}
@@ -652,8 +715,13 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 		if (l4.proto == IPPROTO_TCP && !knat_tcp_opens_out(skb, &l4))
 			return knat_drop(n->stats, KNAT_CNT_DROP_TCP_INVALID);
 		p = rcu_dereference(n->params);
-		s = knat_session_create_out(kn, n, p, l4.proto, iph->saddr,
-					    l4.sport, iph->daddr, l4.dport);
+		if (kind == KNAT_PKT_GENERIC)
+			s = knat_session_create_generic(kn, n, p, l4.proto,
+							iph->saddr, iph->daddr);
+		else
+			s = knat_session_create_out(kn, n, p, l4.proto,
+						    iph->saddr, l4.sport,
+						    iph->daddr, l4.dport);
 		if (IS_ERR(s))
 			return NF_DROP;
 	}
@@ -949,6 +1017,7 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	struct knat_session *s;
 	const struct iphdr *iph;
 	struct knat_inner in;
+	enum knat_pkt kind;
 	struct knat_l4 l4;
 	bool addr_known;
 
@@ -967,8 +1036,10 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 			return knat_ip_map(skb, cm, false);
 	}
 
-	switch (knat_parse(skb, false, &l4, &in)) {
+	kind = knat_parse(skb, false, &l4, &in);
+	switch (kind) {
 	case KNAT_PKT_FLOW:
+	case KNAT_PKT_GENERIC:
 		break;
 	case KNAT_PKT_ICMP_ERROR:
 		return knat_error(kn, skb, &l4, &in, NULL, false);
@@ -982,6 +1053,9 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	s = knat_session_in(kn, l4.proto, iph->daddr, l4.dport, iph->saddr,
 			    l4.sport, &addr_known);
 	if (!s || READ_ONCE(s->dead)) {
+		/* A generic protocol's sessions are only ever made inside. */
+		if (kind == KNAT_PKT_GENERIC)
+			return NF_ACCEPT;	/* the host's own traffic */
 		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
 				   iph->saddr, l4.sport, addr_known,
 				   l4.proto != IPPROTO_TCP ||

@@ -35,6 +35,7 @@ enum knat_timeout_idx {
 	KNAT_TO_UDP,
 	KNAT_TO_ICMP,
 	KNAT_TO_TCP_SYN,	/* opened from outside, not yet established */
+	KNAT_TO_OTHER,		/* generic protocols */
 	KNAT_TO_MAX,
 };
 
@@ -374,6 +375,11 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 					    const struct knat_params *p,
 					    struct knat_mapping *m,
 					    __be32 rem_addr, __be16 rem_port);
+struct knat_session *knat_session_create_generic(struct knat_net *kn,
+						 struct knat_network *n,
+						 const struct knat_params *p,
+						 u8 proto, __be32 int_addr,
+						 __be32 rem_addr);
 struct knat_session *knat_session_create_static(struct knat_net *kn,
 						const struct knat_cmap *cm,
 						__be32 ext_addr, u16 ext_port,

@@ -67,6 +67,8 @@ static const struct nla_policy knat_network_policy[KNAT_A_NETWORK_MAX + 1] = {
 	[KNAT_A_NETWORK_TIMEOUT_TCP_SYN] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &knat_timeout_range),
 	[KNAT_A_NETWORK_INBOUND_SHARE]	= NLA_POLICY_RANGE(NLA_U8, 1, 100),
+	[KNAT_A_NETWORK_TIMEOUT_OTHER]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, &knat_timeout_range),
 };
 
 static const struct nla_policy knat_map_policy[KNAT_A_MAP_MAX + 1] = {

@@ -19,6 +19,7 @@ static const u32 knat_default_timeouts[KNAT_TO_MAX] = {
 	[KNAT_TO_UDP]		= 300,	/* RFC 4787 REQ-5 */
 	[KNAT_TO_ICMP]		= 60,	/* RFC 5508 REQ-2 */
 	[KNAT_TO_TCP_SYN]	= 30,	/* below conntrack's SYN_RECV 60 s */
+	[KNAT_TO_OTHER]		= 600,	/* conntrack's generic timeout */
 };
 
 /* 64 sessions per MiB of RAM, between 4096 and 2^20. */

@@ -331,8 +331,10 @@ u32 knat_session_timeout(const struct knat_session *s,
 		return p->timeout[KNAT_TO_TCP_TRANS];
 	case IPPROTO_UDP:
 		return p->timeout[KNAT_TO_UDP];
-	default:
+	case IPPROTO_ICMP:
 		return p->timeout[KNAT_TO_ICMP];
+	default:
+		return p->timeout[KNAT_TO_OTHER];
 	}
 }
 
@@ -996,6 +998,86 @@ err_unlock:
 }
 
 /*
+ * A session for an outbound packet of a generic protocol (no ports: see
+ * hooks.c) from @int_addr to @rem_addr: the address alone is translated,
+ * to the host's external address (paired pooling), with no mapping.
+ * Replies are told apart by protocol and remote address only, so that
+ * pair must be free on the external address.
+ */
+struct knat_session *knat_session_create_generic(struct knat_net *kn,
+						 struct knat_network *n,
+						 const struct knat_params *p,
+						 u8 proto, __be32 int_addr,
+						 __be32 rem_addr)
+{
+	struct knat_session *s, *other = NULL;
+	struct knat_extaddr *ea;
+	struct knat_host *host;
+	bool addr_known;
+	int err;
+
+	s = kmem_cache_alloc(knat_session_cache, GFP_ATOMIC);
+	if (!s) {
+		knat_count(n->stats, KNAT_CNT_DROP_NOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock_bh(&kn->tbl_lock);
+	err = knat_make_room(kn, n, p, false);
+	if (err)
+		goto err_unlock;
+	host = knat_host_get(kn, int_addr);
+	err = knat_check_host(p, host);
+	if (err)
+		goto err_unlock;
+	err = -EADDRNOTAVAIL;
+	ea = knat_pick_extaddr(p, int_addr);
+	if (!ea)
+		goto err_unlock;
+	other = knat_session_in(kn, proto, ea->addr, 0, rem_addr, 0,
+				&addr_known);
+	if (other && !other->dead) {
+		/* Another host's, or ours being made on another CPU. */
+		if (other->int_addr != int_addr)
+			other = NULL;
+		goto err_unlock;
+	}
+	other = NULL;
+
+	s->network = n;
+	s->proto = proto;
+	s->int_addr = int_addr;
+	s->int_port = 0;
+	s->ext_addr = ea->addr;
+	s->ext_port = 0;
+	s->rem_addr = rem_addr;
+	s->rem_port = 0;
+	s->dead = 0;
+	atomic_set(&s->state, 0);
+	s->last_seen = (u32)jiffies;
+	s->tcp_seq = 0;
+	err = knat_session_link(kn, s, NULL, &host, &other);
+	if (err) {
+		knat_host_put_unused(kn, host);
+		goto err_unlock;
+	}
+	spin_unlock_bh(&kn->tbl_lock);
+
+	knat_count(n->stats, KNAT_CNT_SESSIONS_ADDED);
+	knat_gc_kick(kn);
+	knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_NEW, 0);
+	return s;
+
+err_unlock:
+	spin_unlock_bh(&kn->tbl_lock);
+	kmem_cache_free(knat_session_cache, s);
+	if (other)
+		return other;
+	knat_count_create_error(n, err);
+	return ERR_PTR(err);
+}
+
+/*
  * A session for a new inbound flow to port @ext_port (host order) of
  * @ext_addr that port mapping @cm forwards to its internal host: no
  * dynamic mapping, the internal port from the mapping.
@@ -1093,7 +1175,9 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 
 	/* A port mapping's session has no dynamic mapping. */
 	m = NULL;
-	if (!(atomic_read(&s->state) & KNAT_SESS_STATIC))
+	if (!(atomic_read(&s->state) & KNAT_SESS_STATIC) &&
+	    (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
+	     s->proto == IPPROTO_ICMP))
 		m = knat_mapping_int(kn, s->proto, s->int_addr, s->int_port);
 	if (m && --m->n_sessions == 0)
 		knat_mapping_unlink(kn, m);

@@ -128,15 +128,15 @@ check_eq "text: every line starts with the time" "" \
 check_eq "text: no remote end" "" "$(grep remote "$txt")"
 mapfile -t lines < <(grep -v ' probe ' "$txt" | cut -d' ' -f2-)
 expected=(
-	"network-new net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) ports default filtering address-dependent max-sessions [0-9]+ host-max-sessions 0 udp-inbound-refresh off hairpin on inbound-share 50 sessions 0 timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 600 tcp-syn 30"
+	"network-new net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) ports default filtering address-dependent max-sessions [0-9]+ host-max-sessions 0 udp-inbound-refresh off hairpin on inbound-share 50 sessions 0 timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 600 tcp-syn 30 other 600"
 	"session-new udp internal 198\.18\.0\.2:40000 external $udp_ext network net0"
 	"session-new tcp internal 198\.18\.0\.6:41000 external $tcp_ext network net0"
 	"session-new icmp internal 198\.18\.0\.2:5555 external $icmp_ext network net0"
-	"network-set net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) .* sessions 3 timeout tcp-established 7440 tcp-transitory 240 udp 2 icmp 600 tcp-syn 30"
+	"network-set net0 internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) .* sessions 3 timeout tcp-established 7440 tcp-transitory 240 udp 2 icmp 600 tcp-syn 30 other 600"
 	"session-del udp internal 198\.18\.0\.2:40000 external $udp_ext network net0 reason expired"
 	"session-del tcp internal 198\.18\.0\.6:41000 external $tcp_ext network net0 reason deleted"
 	"session-del icmp internal 198\.18\.0\.2:5555 external $icmp_ext network net0 reason deleted"
-	"network-del net0 internal 198\.18\.0\.0/24 external dev ext0 .* udp 2 icmp 600 tcp-syn 30"
+	"network-del net0 internal 198\.18\.0\.0/24 external dev ext0 .* udp 2 icmp 600 tcp-syn 30 other 600"
 )
 check_eq "text: the number of events" "${#expected[@]}" "${#lines[@]}"
 for i in "${!expected[@]}"; do

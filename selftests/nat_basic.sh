@@ -45,14 +45,14 @@ check_eq "JSON: name, prefix, device, address" \
 	'net0 198.18.0.0/24 ext0 203.0.113.1' \
 	"$(jq -r '.[0] | "\(.name) \(.internal) \(.external_dev) \(.external|join(","))"' <<<"$show")"
 check_eq "JSON: defaults" \
-	'default address-dependent 0 false 50 7440 240 300 60 30 0' \
-	"$(jq -r '.[0] | "\(.ports) \(.filtering) \(.host_max_sessions) \(.udp_inbound_refresh) \(.inbound_share) \(.timeouts.tcp_established) \(.timeouts.tcp_transitory) \(.timeouts.udp) \(.timeouts.icmp) \(.timeouts.tcp_syn) \(.sessions)"' <<<"$show")"
+	'default address-dependent 0 false 50 7440 240 300 60 30 600 0' \
+	"$(jq -r '.[0] | "\(.ports) \(.filtering) \(.host_max_sessions) \(.udp_inbound_refresh) \(.inbound_share) \(.timeouts.tcp_established) \(.timeouts.tcp_transitory) \(.timeouts.udp) \(.timeouts.icmp) \(.timeouts.tcp_syn) \(.timeouts.other) \(.sessions)"' <<<"$show")"
 text=$(natctl -n "$R" network show)
 check_match "text: network line" \
 	'^net0: internal 198\.18\.0\.0/24 external dev ext0 \(203\.0\.113\.1\) ports default filtering address-dependent' \
 	"$text"
 check_match "text: timeouts" \
-	'timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 60 tcp-syn 30' \
+	'timeout tcp-established 7440 tcp-transitory 240 udp 300 icmp 60 tcp-syn 30 other 600' \
 	"$text"
 
 # ICMP sessions must outlive the test on a slow emulated CPU, which may

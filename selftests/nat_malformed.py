@@ -20,6 +20,8 @@ Each case states what must happen, from hooks.c and README.md:
                no session that is not a SYN)
   tcp_invalid  dropped by knat, drop_tcp_invalid + 1 (from inside: an RST
                or SYN/ACK that has no session)
+  untranslatable dropped by knat, drop_untranslatable + 1 (from inside:
+               what knat cannot translate never leaves untranslated)
   stack        dropped by the IP stack or defragmentation before knat:
                nothing out, knat's drop counters unchanged
   local        not forwarded (for the router itself, or held), knat's drop
@@ -102,6 +104,13 @@ def udp_seg(src, dst, sp, dp, data=b"knat-malformed"):
     return h[:6] + struct.pack("!H", c) + h[8:]
 
 
+def udplite_seg(src, dst, sp, dp, data=b"knat-lite"):
+    """UDP-Lite (RFC 3828), checksum coverage 0: the whole datagram."""
+    h = struct.pack("!HHHH", sp, dp, 0, 0) + data
+    c = csum(pseudo(src, dst, 136, len(h)) + h) or 0xffff
+    return h[:6] + struct.pack("!H", c) + h[8:]
+
+
 def tcp_seg(src, dst, sp, dp, flags=0x02, opts=b"", data=b""):
     h = struct.pack("!HHIIBBHHH", sp, dp, 1000, 0,
                     ((20 + len(opts)) // 4) << 4, flags, 65535, 0, 0)
@@ -163,6 +172,8 @@ def l4_ok(p):
         return csum(pseudo(src, dst, 17, len(l4)) + l4) == 0
     if p[9] == 1 and len(l4) >= 8:
         return csum(l4) == 0
+    if p[9] == 136 and len(l4) >= 8:
+        return csum(pseudo(src, dst, 136, len(l4)) + l4) == 0
     return True
 
 
@@ -259,6 +270,8 @@ class Injector:
         d_fil = after["drop_filtered"] - before["drop_filtered"]
         d_syn = after["drop_tcp_no_syn"] - before["drop_tcp_no_syn"]
         d_inv = after["drop_tcp_invalid"] - before["drop_tcp_invalid"]
+        d_unt = (after["drop_untranslatable"] -
+                 before["drop_untranslatable"])
         what = ("%s (%d sent, %d out, drop_malformed +%d, drop_filtered +%d, "
                 "drop_tcp_no_syn +%d)" % (name, len(pkts), len(got), d_mal,
                                           d_fil, d_syn))
@@ -299,6 +312,9 @@ class Injector:
             if expect == "no_syn" and d_syn != len(pkts):
                 errs.append("drop_tcp_no_syn moved by %d, not %d" %
                             (d_syn, len(pkts)))
+            if expect == "untranslatable" and d_unt != len(pkts):
+                errs.append("drop_untranslatable moved by %d, not %d" %
+                            (d_unt, len(pkts)))
             if expect == "tcp_invalid" and d_inv != len(pkts):
                 errs.append("drop_tcp_invalid moved by %d, not %d" %
                             (d_inv, len(pkts)))
@@ -359,13 +375,35 @@ class Injector:
                   "translated", "server")
         self.case("ICMP echo, identifier 65535", "c1",
                   echo(C1, S3, i(), 65535), "translated", "server")
-        self.case("GRE (not knat's): passes untranslated", "c1",
+        self.case("GRE: translated by address alone", "c1",
                   ipv4(C1, S3, 47, b"\0\0\x08\0" + b"g" * 20, i()),
-                  "passed", "server")
-        self.case("ICMP timestamp request (not echo): passes untranslated",
-                  "c1", ipv4(C1, S3, 1, icmp_msg(13, 0, b"\0\1\0\1",
-                                                 b"\0" * 12), i()),
-                  "passed", "server")
+                  "translated", "server")
+        self.case("IP protocol 253: translated by address alone", "c1",
+                  ipv4(C1, S3, 253, b"knat" * 4, i()), "translated",
+                  "server")
+        self.case("GRE, no payload at all: translated", "c1",
+                  ipv4(C1, S2, 47, b"", i()), "translated", "server")
+        self.case("UDP-Lite: translated, its checksum kept right", "c1",
+                  ipv4(C1, S3, 136, udplite_seg(C1, S3, 41020, 9), i()),
+                  "translated", "server")
+        self.case("UDP-Lite cut to 4 bytes", "c1",
+                  ipv4(C1, S3, 136, b"\xa0\x3c\x00\x09", i()),
+                  "malformed", "server")
+        self.case("ICMP timestamp request: translated like echo", "c1",
+                  ipv4(C1, S3, 1, icmp_msg(13, 0, b"\0\1\0\1",
+                                           b"\0" * 12), i()),
+                  "translated", "server")
+        self.case("ICMP address mask request: translated like echo", "c1",
+                  ipv4(C1, S3, 1, icmp_msg(17, 0, b"\0\2\0\1",
+                                           b"\0" * 4), i()),
+                  "translated", "server")
+        self.case("ICMP redirect from inside: never leaves", "c1",
+                  ipv4(C1, S3, 1, icmp_msg(5, 1, ip(C2),
+                                           udp(S3, C1, 9, 41001, 1)[:28]),
+                       i()), "untranslatable", "server")
+        self.case("ICMP type 42 (extended echo): never leaves", "c1",
+                  ipv4(C1, S3, 1, icmp_msg(42, 0, b"\0\3\1\0"), i()),
+                  "untranslatable", "server")
 
         print("# ICMP errors from inside")
         live_in = udp(S2, C1, 7000, 4000, 1)
@@ -387,14 +425,18 @@ class Injector:
         self.case("error, embedded IHL 3", "c1",
                   error(C1, S2, i(), bytes([0x43]) + live_in[1:28]),
                   "malformed", "server")
-        self.case("error about an error (nested): passes untranslated",
+        self.case("error about an error (nested): never leaves",
                   "c1", error(C1, S2, i(),
                               error(S2, C1, 1, live_in[:28])[:28 + 28]),
-                  "passed", "server")
-        self.case("error about a non-first fragment: passes untranslated",
+                  "untranslatable", "server")
+        self.case("error about a non-first fragment: never leaves",
                   "c1", error(C1, S2, i(),
                               ipv4(S2, C1, 17, b"z" * 8, 1, frag=3)),
-                  "passed", "server")
+                  "untranslatable", "server")
+        self.case("error about a GRE packet of no session", "c1",
+                  error(C1, S2, i(),
+                        ipv4("203.0.113.4", C1, 47, b"\0" * 8, 1)),
+                  "filtered", "server")
 
         print("# fragments from inside (defragmented before knat)")
         big = udp(C1, S3, 41010, 9, 0)[:20] + udp_seg(C1, S3, 41010, 9,
@@ -464,6 +506,20 @@ class Injector:
                   udp(S3, EXT, 1234, 5353, i(), tot=300), "stack", "c2")
         self.case("ICMP echo reply about no session", "server",
                   echo(S3, EXT, i(), 4242, typ=0), "local", "c1")
+
+        print("# other protocols from outside")
+        self.case("GRE reply to client1's GRE: translated back", "server",
+                  ipv4(S3, EXT, 47, b"\0\0\x08\0" + b"G" * 20, i()),
+                  "translated", "c1", to=C1)
+        self.case("IP protocol 253 reply: translated back", "server",
+                  ipv4(S3, EXT, 253, b"KNAT" * 4, i()), "translated", "c1",
+                  to=C1)
+        self.case("IP protocol 253 from a host no session talks to: the "
+                  "router's own", "server",
+                  ipv4(S2, EXT, 253, b"KNAT" * 4, i()), "local", "c1")
+        self.case("error about client1's GRE: translated back", "server",
+                  error(S3, EXT, i(), ipv4(EXT, S3, 47, b"\0" * 8, 1)),
+                  "translated", "c1", to=C1)
 
         print("# ICMP errors from outside")
         live_out = udp(EXT, S2, live, 7000, 1)

@@ -104,13 +104,15 @@
  *     KNAT_A_NETWORK_TIMEOUT_TCP_TRANS,
  *     KNAT_A_NETWORK_TIMEOUT_UDP,
  *     KNAT_A_NETWORK_TIMEOUT_ICMP,
- *     KNAT_A_NETWORK_TIMEOUT_TCP_SYN NLA_U32     seconds, 1 to 2592000
+ *     KNAT_A_NETWORK_TIMEOUT_TCP_SYN,
+ *     KNAT_A_NETWORK_TIMEOUT_OTHER NLA_U32       seconds, 1 to 2592000
  *                                                (defaults 7440, 240, 300,
- *                                                60, 30)
+ *                                                60, 30, 600)
  *   TCP_TRANS is the transitory timeout of a connection opened from inside
  *   before it is established and of every closing one (FIN or RST seen);
  *   TCP_SYN that of a connection opened from outside until its handshake
- *   completes (an embryonic session, see "TCP from outside" below).
+ *   completes (an embryonic session, see "TCP from outside" below);
+ *   OTHER that of the other IP protocols (see "Other protocols" below).
  *   Live sessions are re-timed with the new timeouts.  Sessions whose
  *   external address is no longer the network's are flushed.
  *   -ENOENT when there is no such network.
@@ -424,6 +426,7 @@ enum knat_network_attr {
 	KNAT_A_NETWORK_HAIRPIN,
 	KNAT_A_NETWORK_TIMEOUT_TCP_SYN,
 	KNAT_A_NETWORK_INBOUND_SHARE,
+	KNAT_A_NETWORK_TIMEOUT_OTHER,
 
 	__KNAT_A_NETWORK_MAX,
 };
@@ -480,6 +483,20 @@ enum knat_session_attr {
  * opened from outside that never completed its handshake the tcp-syn one
  * (whatever it has seen since: it is embryonic); every other TCP state the
  * transitory one.  UDP and ICMP sessions are always ACTIVE.
+ *
+ * Other protocols (RFC 5508 REQ-4): nothing leaves a network with an
+ * internal address.  IP protocols other than TCP, UDP and ICMP (GRE, ESP,
+ * SCTP, ...) are translated by address alone, as nf_nat's generic
+ * protocol: a session per protocol, internal and remote address (ports 0
+ * in dumps), made from inside only, replies translated back; a second
+ * internal host on the same external address talking the same protocol
+ * to the same remote host cannot be told apart and is dropped
+ * (KNAT_CNT_DROP_NO_PORT).  UDP-Lite and DCCP keep their checksums right.
+ * ICMP queries with an identifier (echo, timestamp, information, address
+ * mask) are translated like echo; other ICMP messages from inside, and
+ * errors about a later fragment or about another error, are dropped
+ * (KNAT_CNT_DROP_UNTRANSLATABLE), as is an error about no session
+ * (KNAT_CNT_DROP_FILTERED).
  *
  * TCP from outside (RFC 5382 REQ-4, RFC 5961, RFC 7857):
  *  - only a SYN (no ACK, RST or FIN) opens a session from outside; any
@@ -594,6 +611,11 @@ enum knat_counter {
 					 * established sessions
 					 */
 	KNAT_CNT_SESSIONS_EVICTED,	/* embryonic, for a new flow */
+	KNAT_CNT_DROP_UNTRANSLATABLE,	/* from inside, cannot be translated:
+					 * ICMP neither query nor error, an
+					 * error about a later fragment or
+					 * about an error
+					 */
 
 	__KNAT_CNT_MAX,
 };

@@ -474,6 +474,7 @@ static const struct save_timeout save_timeouts[] = {
 	{ "udp",		KNAT_A_NETWORK_TIMEOUT_UDP,		300 },
 	{ "icmp",		KNAT_A_NETWORK_TIMEOUT_ICMP,		60 },
 	{ "tcp-syn",		KNAT_A_NETWORK_TIMEOUT_TCP_SYN,		30 },
+	{ "other",		KNAT_A_NETWORK_TIMEOUT_OTHER,		600 },
 };
 
 struct save {

@@ -22,6 +22,7 @@ static const struct keyword network_timeouts[] = {
 	{ "udp",		KNAT_A_NETWORK_TIMEOUT_UDP },
 	{ "icmp",		KNAT_A_NETWORK_TIMEOUT_ICMP },
 	{ "tcp-syn",		KNAT_A_NETWORK_TIMEOUT_TCP_SYN },
+	{ "other",		KNAT_A_NETWORK_TIMEOUT_OTHER },
 };
 
 static const char * const network_timeout_keys[] = {
@@ -30,6 +31,7 @@ static const char * const network_timeout_keys[] = {
 	"udp",
 	"icmp",
 	"tcp_syn",
+	"other",
 };
 
 #define NETWORK_N_TIMEOUTS	ARRAY_SIZE(network_timeouts)
@@ -97,6 +99,7 @@ static const struct nl_policy network_policy[KNAT_A_NETWORK_MAX + 1] = {
 	[KNAT_A_NETWORK_HAIRPIN]	= { .type = MNL_TYPE_U8 },
 	[KNAT_A_NETWORK_TIMEOUT_TCP_SYN] = { .type = MNL_TYPE_U32 },
 	[KNAT_A_NETWORK_INBOUND_SHARE]	= { .type = MNL_TYPE_U8 },
+	[KNAT_A_NETWORK_TIMEOUT_OTHER]	= { .type = MNL_TYPE_U32 },
 };
 
 static void network_usage(FILE *fp)
@@ -118,7 +121,7 @@ static void network_usage(FILE *fp)
 	      "              udp-inbound-refresh { on | off } | hairpin { on | off } |\n"
 	      "              inbound-share PERCENT |\n"
 	      "              timeout { tcp-established | tcp-transitory | udp | icmp |\n"
-	      "                        tcp-syn } SECONDS }\n"
+	      "                        tcp-syn | other } SECONDS }\n"
 	      "\n"
 	      "ports: the external ports, 1 to 65535 (default: the larger part of\n"
 	      "  1024-65535 outside ip_local_port_range, 1024-32767 with Linux's\n"
@@ -128,8 +131,9 @@ static void network_usage(FILE *fp)
 	      "  the external addresses (default on).  inbound-share: how much of\n"
 	      "  max-sessions sessions opened from outside may hold, 1 to 100 %\n"
 	      "  (default 50).  timeout: 1 to 2592000 seconds (defaults 7440, 240,\n"
-	      "  300, 60, 30; tcp-syn: a connection opened from outside until its\n"
-	      "  handshake completes).  Each option may be given\n"
+	      "  300, 60, 30, 600; tcp-syn: a connection opened from outside until\n"
+	      "  its handshake completes; other: IP protocols other than TCP, UDP\n"
+	      "  and ICMP).  Each option may be given\n"
 	      "  once, each timeout once.\n"
 	      "The internal prefix of a network cannot be changed.\n", fp);
 }

@@ -63,6 +63,7 @@ static const struct keyword counter[] = {
 	{ "drop_tcp_invalid",		KNAT_CNT_DROP_TCP_INVALID },
 	{ "drop_inbound_limit",		KNAT_CNT_DROP_INBOUND_LIMIT },
 	{ "sessions_evicted",		KNAT_CNT_SESSIONS_EVICTED },
+	{ "drop_untranslatable",	KNAT_CNT_DROP_UNTRANSLATABLE },
 };
 
 const struct keyword_table kw_on_off = KEYWORDS(on_off);
