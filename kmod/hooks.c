@@ -26,6 +26,8 @@
 #include <linux/udp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/ip_fib.h>
+#include <net/l3mdev.h>
 #include <net/route.h>
 
 #include "knat.h"
@@ -136,11 +138,19 @@ static enum knat_pkt knat_parse_ports(const void *h, u8 proto, bool out,
 	}
 }
 
+/* Does an embedded packet of @proto need its first 8 bytes? */
+static bool knat_inner_needs_l4(u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_ICMP || knat_generic_csum(proto);
+}
+
 /*
  * The packet embedded in an ICMP error at @off (the ICMP header).  It
  * travelled the other way: an error going out is about a packet that came
  * in, and the other way round.  RFC 792 promises 8 bytes of its payload,
- * enough for the ports.
+ * enough for the ports; a generic protocol's packet may have had fewer
+ * (its address is all knat needs).
  */
 static enum knat_pkt knat_parse_inner(struct sk_buff *skb, unsigned int off,
 				      bool out, struct knat_inner *in)
@@ -158,7 +168,8 @@ static enum knat_pkt knat_parse_inner(struct sk_buff *skb, unsigned int off,
 	if (iph->frag_off & htons(IP_OFFSET))
 		return KNAT_PKT_OTHER;
 	in->l4off = in->off + iph->ihl * 4;
-	if (!pskb_may_pull(skb, in->l4off + 8))
+	if (!pskb_may_pull(skb, in->l4off +
+			   (knat_inner_needs_l4(iph->protocol) ? 8 : 0)))
 		return KNAT_PKT_BAD;
 	iph = (const struct iphdr *)(skb->data + in->off);
 
@@ -558,6 +569,31 @@ static unsigned int knat_drop(struct knat_stats __percpu *stats,
 	return NF_DROP;
 }
 
+/*
+ * Did a packet with internal source @saddr come in on @in, the interface
+ * the route to @saddr leaves by (a strict reverse-path check, as
+ * fib_validate_source() does for rp_filter 1, on the route's first next
+ * hop)?  A packet from outside that claims an internal source must never
+ * make a session, whatever rp_filter says.  One FIB lookup: only new
+ * flows and hairpinned packets pay it.
+ */
+static bool knat_from_inside(struct net *net, const struct net_device *in,
+			     __be32 saddr)
+{
+	struct flowi4 fl4 = {
+		.daddr = saddr,
+		.flowi4_iif = LOOPBACK_IFINDEX,
+	};
+	struct fib_result res;
+
+	if (!in)
+		return true;
+	fl4.flowi4_l3mdev = l3mdev_master_ifindex_rcu(in);
+	if (fib_lookup(net, &fl4, &res, FIB_LOOKUP_NOREF))
+		return false;
+	return res.type == RTN_UNICAST && FIB_RES_DEV(res) == in;
+}
+
 /* Rewrite an address of any IP packet, the IP header alone. */
 static int knat_rewrite_addr(struct sk_buff *skb, bool src, __be32 addr)
 {
@@ -714,6 +750,8 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	if (!s || READ_ONCE(s->dead)) {
 		if (l4.proto == IPPROTO_TCP && !knat_tcp_opens_out(skb, &l4))
 			return knat_drop(n->stats, KNAT_CNT_DROP_TCP_INVALID);
+		if (!knat_from_inside(state->net, state->in, iph->saddr))
+			return knat_drop(n->stats, KNAT_CNT_DROP_SPOOFED);
 		p = rcu_dereference(n->params);
 		if (kind == KNAT_PKT_GENERIC)
 			s = knat_session_create_generic(kn, n, p, l4.proto,
@@ -903,6 +941,8 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		return NF_ACCEPT;
 	saddr = iph->saddr;
 	daddr = iph->daddr;
+	if (!knat_from_inside(dev_net(skb->dev), skb->dev, saddr))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
 
 	/* The client's end: a 1:1 mapping, or a session going out. */
 	if (cfg->n_ipmaps) {

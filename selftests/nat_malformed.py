@@ -22,6 +22,8 @@ Each case states what must happen, from hooks.c and README.md:
                or SYN/ACK that has no session)
   untranslatable dropped by knat, drop_untranslatable + 1 (from inside:
                what knat cannot translate never leaves untranslated)
+  spoofed      dropped by knat, drop_spoofed + 1 (an internal source from
+               outside, the router's rp_filter off)
   stack        dropped by the IP stack or defragmentation before knat:
                nothing out, knat's drop counters unchanged
   local        not forwarded (for the router itself, or held), knat's drop
@@ -272,6 +274,7 @@ class Injector:
         d_inv = after["drop_tcp_invalid"] - before["drop_tcp_invalid"]
         d_unt = (after["drop_untranslatable"] -
                  before["drop_untranslatable"])
+        d_spf = after["drop_spoofed"] - before["drop_spoofed"]
         what = ("%s (%d sent, %d out, drop_malformed +%d, drop_filtered +%d, "
                 "drop_tcp_no_syn +%d)" % (name, len(pkts), len(got), d_mal,
                                           d_fil, d_syn))
@@ -312,6 +315,9 @@ class Injector:
             if expect == "no_syn" and d_syn != len(pkts):
                 errs.append("drop_tcp_no_syn moved by %d, not %d" %
                             (d_syn, len(pkts)))
+            if expect == "spoofed" and d_spf != len(pkts):
+                errs.append("drop_spoofed moved by %d, not %d" %
+                            (d_spf, len(pkts)))
             if expect == "untranslatable" and d_unt != len(pkts):
                 errs.append("drop_untranslatable moved by %d, not %d" %
                             (d_unt, len(pkts)))
@@ -506,6 +512,18 @@ class Injector:
                   udp(S3, EXT, 1234, 5353, i(), tot=300), "stack", "c2")
         self.case("ICMP echo reply about no session", "server",
                   echo(S3, EXT, i(), 4242, typ=0), "local", "c1")
+
+        print("# internal sources from outside (rp_filter off)")
+        self.case("UDP from 198.18.0.2 on the outside, to a server",
+                  "server", udp(C1, S3, 41100, 9, i()), "spoofed", "server")
+        self.case("TCP SYN from 198.18.0.6 on the outside, to a server",
+                  "server", tcp(C2, S3, 41101, 80, i()), "spoofed", "server")
+        self.case("GRE from 198.18.0.2 on the outside, to a server",
+                  "server", ipv4(C1, "203.0.113.4", 47, b"\0\0\x08\0", i()),
+                  "spoofed", "server")
+        self.case("UDP from 198.18.0.2 on the outside, to a mapped port "
+                  "(hairpin)", "server", udp(C1, EXT, 41102, 5353, i()),
+                  "spoofed", "c2")
 
         print("# other protocols from outside")
         self.case("GRE reply to client1's GRE: translated back", "server",

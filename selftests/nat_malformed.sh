@@ -14,8 +14,10 @@
 # bad header checksum, IP options, zero and maximal ports, tiny,
 # out-of-order, overlapping and incomplete fragments, ICMP errors with
 # truncated, bogus or nested embedded packets and about sessions that do
-# not exist, TCP with each of the 256 flag combinations both ways.  Each is
-# dropped (and counted in drop_malformed or drop_filtered, or dropped by the
+# not exist, TCP with each of the 256 flag combinations both ways, other IP
+# protocols and ICMP types both ways, internal sources from outside.  Each
+# is dropped (and counted in drop_malformed, drop_filtered, drop_tcp_no_syn,
+# drop_tcp_invalid, drop_untranslatable or drop_spoofed, or dropped by the
 # IP stack before knat), passed or translated as hooks.c and the README say;
 # what is translated has right checksums.  Meanwhile client1's UDP flow to
 # the server's echo port (10 datagrams a second) keeps its session and
@@ -33,6 +35,10 @@ R=$ROUTER
 nat_tmpdir
 LOG=$NAT_TMP
 
+# rp_filter off: knat's own reverse-path check must stop internal sources
+# from outside.
+ip netns exec "$R" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+	net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.ext0.rp_filter=0
 check "network add net0" natctl -n "$R" network add net0 \
 	internal 198.18.0.0/24 external dev ext0
 check "map udp 5353" natctl -n "$R" map add net0 udp 5353 to 198.18.0.6:5353

@@ -498,6 +498,12 @@ enum knat_session_attr {
  * (KNAT_CNT_DROP_UNTRANSLATABLE), as is an error about no session
  * (KNAT_CNT_DROP_FILTERED).
  *
+ * Spoofed internal sources (BCP 38): whatever rp_filter says, a packet
+ * whose source is in a network's internal prefix makes a session, and is
+ * hairpinned, only when it came in on the interface the route to that
+ * source leaves by; otherwise it is dropped (KNAT_CNT_DROP_SPOOFED).
+ * Packets of existing sessions are not checked (a FIB lookup per packet).
+ *
  * TCP from outside (RFC 5382 REQ-4, RFC 5961, RFC 7857):
  *  - only a SYN (no ACK, RST or FIN) opens a session from outside; any
  *    other segment to a mapping with no session is dropped
@@ -615,6 +621,10 @@ enum knat_counter {
 					 * ICMP neither query nor error, an
 					 * error about a later fragment or
 					 * about an error
+					 */
+	KNAT_CNT_DROP_SPOOFED,		/* an internal source on a packet that
+					 * came in where that source is not
+					 * routed (reverse path)
 					 */
 
 	__KNAT_CNT_MAX,

@@ -64,6 +64,7 @@ static const struct keyword counter[] = {
 	{ "drop_inbound_limit",		KNAT_CNT_DROP_INBOUND_LIMIT },
 	{ "sessions_evicted",		KNAT_CNT_SESSIONS_EVICTED },
 	{ "drop_untranslatable",	KNAT_CNT_DROP_UNTRANSLATABLE },
+	{ "drop_spoofed",		KNAT_CNT_DROP_SPOOFED },
 };
 
 const struct keyword_table kw_on_off = KEYWORDS(on_off);

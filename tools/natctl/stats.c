@@ -68,6 +68,8 @@ static const struct {
 		.help = "New flows from outside dropped: sessions opened from outside hold their share of max-sessions (inbound-share), none of them embryonic." },
 	[KNAT_CNT_SESSIONS_EVICTED] = {
 		.help = "Embryonic TCP sessions (opened from outside, handshake not completed) removed to make room for a new flow." },
+	[KNAT_CNT_DROP_SPOOFED] = {
+		.help = "Packets with an internal source that came in on an interface the route to that source does not leave by (spoofed from outside): no session is made for them, whatever rp_filter says." },
 	[KNAT_CNT_DROP_UNTRANSLATABLE] = {
 		.help = "Packets from inside that cannot be translated, dropped rather than sent with an internal address: ICMP messages that are neither a query with an identifier nor an error, errors about a later fragment or about another error." },
 };
