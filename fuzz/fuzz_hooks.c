@@ -66,6 +66,9 @@ void nf_unregister_net_hooks(struct net *net, const struct nf_hook_ops *reg,
 {
 }
 
+/* Whatever it is: it only needs to be a device, and the same each time. */
+struct net_device *knat_shim_fib_dev = (struct net_device *)&fz_kn;
+
 int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 			 u8 tos, struct net_device *devin)
 {
@@ -649,7 +652,7 @@ static u64 fz_count(enum knat_counter c)
 static unsigned int fz_run(nf_hookfn *hook, const char *name, const u8 *pkt,
 			   unsigned int len, u8 ctl, u8 *out)
 {
-	static struct net_device *dev = (struct net_device *)&fz_kn;
+	struct net_device *dev = knat_shim_fib_dev;
 	struct nf_hook_state state = { .net = (struct net *)&fz_kn,
 				       .in = dev };
 	struct sk_buff skb = {};

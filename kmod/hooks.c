@@ -941,7 +941,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		return NF_ACCEPT;
 	saddr = iph->saddr;
 	daddr = iph->daddr;
-	if (!knat_from_inside(dev_net(skb->dev), skb->dev, saddr))
+	if (!knat_from_inside(kn->net, skb->dev, saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
 
 	/* The client's end: a 1:1 mapping, or a session going out. */
