@@ -594,6 +594,18 @@ static bool knat_from_inside(struct net *net, const struct net_device *in,
 	return res.type == RTN_UNICAST && FIB_RES_DEV(res) == in;
 }
 
+/*
+ * An inbound packet's destination was rewritten at PREROUTING: a route
+ * attached to it (looped back, or by an earlier hook) is for the old
+ * destination.  Routing after the hook looks the new one up, as it does
+ * after nf_nat's DNAT.
+ */
+static void knat_in_rerouted(struct sk_buff *skb)
+{
+	if (skb_dst(skb))
+		skb_dst_drop(skb);
+}
+
 /* Rewrite an address of any IP packet, the IP header alone. */
 static int knat_rewrite_addr(struct sk_buff *skb, bool src, __be32 addr)
 {
@@ -656,6 +668,8 @@ static unsigned int knat_ip_map(struct sk_buff *skb,
 	}
 	if (err)
 		return knat_drop(cm->n->stats, KNAT_CNT_DROP_NOMEM);
+	if (!out)
+		knat_in_rerouted(skb);
 	this_cpu_inc(cm->m->stats->packets);
 	knat_count(cm->n->stats, out ? KNAT_CNT_TRANSLATED_OUT :
 				       KNAT_CNT_TRANSLATED_IN);
@@ -694,6 +708,8 @@ static unsigned int knat_error(struct knat_net *kn, struct sk_buff *skb,
 
 	if (knat_rewrite_error(skb, l4, in, s, out, true))
 		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
+	if (!out)
+		knat_in_rerouted(skb);
 	knat_count(s->network->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
 	knat_count(s->network->stats, out ? KNAT_CNT_TRANSLATED_OUT :
 					    KNAT_CNT_TRANSLATED_IN);
@@ -1118,6 +1134,7 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 
 	if (knat_rewrite(skb, &l4, false, s->int_addr, s->int_port))
 		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
+	knat_in_rerouted(skb);
 	knat_count(s->network->stats, KNAT_CNT_TRANSLATED_IN);
 	knat_count_static(cfg, s);
 	return NF_ACCEPT;

@@ -29,6 +29,9 @@ enum knat_proto_idx {
 	KNAT_NPROTO,
 };
 
+/* The protocols whose freed ports are held: KNAT_TCP and KNAT_UDP. */
+#define KNAT_HOLD_PROTOS	2
+
 enum knat_timeout_idx {
 	KNAT_TO_TCP_EST,
 	KNAT_TO_TCP_TRANS,
@@ -49,6 +52,14 @@ struct knat_extaddr {
 	refcount_t users;		/* knat_params using it */
 	__be32 addr;
 	unsigned long *ports[KNAT_NPROTO];
+	/*
+	 * TCP and UDP ports freed lately, held for port_hold seconds before
+	 * they are handed out again (RFC 6888 REQ-8): two generations each,
+	 * the current one since hold_epoch.  Under knat_net.tbl_lock.
+	 */
+	unsigned long *held[KNAT_HOLD_PROTOS][2];
+	unsigned long hold_epoch[KNAT_HOLD_PROTOS];
+	u8 hold_cur[KNAT_HOLD_PROTOS];
 	struct rcu_head rcu;
 };
 

@@ -54,6 +54,10 @@ static void knat_extaddr_free_rcu(struct rcu_head *head)
 
 	for (i = 0; i < KNAT_NPROTO; i++)
 		bitmap_free(ea->ports[i]);
+	for (i = 0; i < KNAT_HOLD_PROTOS; i++) {
+		bitmap_free(ea->held[i][0]);
+		bitmap_free(ea->held[i][1]);
+	}
 	kfree(ea);
 }
 
@@ -78,6 +82,13 @@ static struct knat_extaddr *knat_extaddr_get(struct knat_net *kn, __be32 addr)
 			goto err;
 		/* Port (identifier) 0 is never handed out. */
 		__set_bit(0, ea->ports[i]);
+	}
+	for (i = 0; i < KNAT_HOLD_PROTOS; i++) {
+		ea->held[i][0] = bitmap_zalloc(65536, GFP_KERNEL);
+		ea->held[i][1] = bitmap_zalloc(65536, GFP_KERNEL);
+		if (!ea->held[i][0] || !ea->held[i][1])
+			goto err;
+		ea->hold_epoch[i] = jiffies;
 	}
 	ea->addr = addr;
 	refcount_set(&ea->users, 1);

@@ -446,6 +446,77 @@ static bool knat_port_local(struct net *net, u8 proto, __be32 addr, u16 port)
 #define KNAT_PORT_TRIES		64
 
 /*
+ * RFC 6888 REQ-8: a freed external TCP or UDP port is not handed out
+ * again for port_hold seconds (between one and two times that, by
+ * generations), so that a remote host still talking to the old mapping
+ * never reaches another internal host.  Host policy: a module parameter,
+ * the same for every namespace; 0 turns it off.
+ */
+static unsigned int knat_port_hold = 120;
+module_param_named(port_hold, knat_port_hold, uint, 0644);
+MODULE_PARM_DESC(port_hold,
+		 "seconds a freed external TCP/UDP port is held before reuse (RFC 6888 REQ-8; default 120, 0: off)");
+
+/*
+ * Bring @ea's held ports of protocol index @idx up to date: a generation
+ * older than the hold is cleared and becomes the current one.  Under
+ * tbl_lock.
+ */
+static void knat_hold_rotate(struct knat_extaddr *ea, int idx,
+			     unsigned long hold)
+{
+	unsigned int n = 0;
+
+	while (time_after_eq(jiffies, ea->hold_epoch[idx] + hold)) {
+		if (++n > 2) {
+			/* Both generations are older than the hold. */
+			ea->hold_epoch[idx] = jiffies;
+			break;
+		}
+		ea->hold_cur[idx] ^= 1;
+		bitmap_zero(ea->held[idx][ea->hold_cur[idx]], 65536);
+		ea->hold_epoch[idx] += hold;
+	}
+}
+
+/* A port that is freed: held, when holding is on.  Under tbl_lock. */
+static void knat_port_free(struct knat_extaddr *ea, u8 proto, u16 port)
+{
+	unsigned long hold = READ_ONCE(knat_port_hold) * HZ;
+	int idx = knat_proto_idx(proto);
+
+	__clear_bit(port, ea->ports[idx]);
+	if (idx >= KNAT_HOLD_PROTOS || !hold)
+		return;
+	knat_hold_rotate(ea, idx, hold);
+	__set_bit(port, ea->held[idx][ea->hold_cur[idx]]);
+}
+
+/*
+ * The first port from @port below @limit that is neither in use nor held
+ * (@held: the protocol's two generations, or NULL), or @limit.  A word at
+ * a time, however many ports are held.
+ */
+static unsigned int knat_port_next(const unsigned long *map,
+				   unsigned long * const *held,
+				   unsigned int port, unsigned int limit)
+{
+	unsigned int i = port / BITS_PER_LONG;
+	unsigned long w;
+
+	if (!held)
+		return find_next_zero_bit(map, limit, port);
+	for (; i * BITS_PER_LONG < limit; i++) {
+		w = map[i] | held[0][i] | held[1][i];
+		if (i == port / BITS_PER_LONG)
+			w |= BIT(port % BITS_PER_LONG) - 1;
+		if (~w)
+			return min(limit, i * BITS_PER_LONG + (unsigned int)__ffs(~w));
+	}
+	return limit;
+}
+
+/*
  * Allocate an external port: the internal one when it is free and in
  * range, otherwise the first free one from a random start (RFC 6056,
  * algorithm 2), skipping those the host's own sockets hold.  Under
@@ -455,13 +526,21 @@ static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
 			   struct knat_extaddr *ea, u8 proto, u16 want)
 {
 	const struct knat_config *cfg = rcu_dereference(kn->config);
-	unsigned long *map = ea->ports[knat_proto_idx(proto)];
+	unsigned long hold = READ_ONCE(knat_port_hold) * HZ;
+	int idx = knat_proto_idx(proto);
+	unsigned long *map = ea->ports[idx];
 	unsigned int lo, hi, start, port, tries = KNAT_PORT_TRIES;
+	unsigned long * const *held = NULL;
 	const struct knat_cmap *cm;
 	bool wrapped = false;
 
+	if (idx < KNAT_HOLD_PROTOS && hold) {
+		knat_hold_rotate(ea, idx, hold);
+		held = ea->held[idx];
+	}
 	knat_port_range(kn, p, proto, &lo, &hi);
-	if (want >= lo && want <= hi && !test_bit(want, map) &&
+	if (want >= lo && want <= hi &&
+	    knat_port_next(map, held, want, want + 1) == want &&
 	    !knat_cmap_port(cfg, proto, ea->addr, want) &&
 	    !knat_port_local(kn->net, proto, ea->addr, want)) {
 		port = want;
@@ -471,7 +550,7 @@ static u16 knat_port_alloc(struct knat_net *kn, const struct knat_params *p,
 	start = lo + knat_random_below(hi - lo + 1);
 	port = start;
 	for (;;) {
-		port = find_next_zero_bit(map, wrapped ? start : hi + 1, port);
+		port = knat_port_next(map, held, port, wrapped ? start : hi + 1);
 		if (port > hi || (wrapped && port >= start)) {
 			if (wrapped)
 				return 0;
@@ -697,8 +776,7 @@ static void knat_mapping_unlink(struct knat_net *kn, struct knat_mapping *m)
 			       knat_map_int_params);
 	rhashtable_remove_fast(&kn->mappings_ext, &m->ext_node,
 			       knat_map_ext_params);
-	__clear_bit(be16_to_cpu(m->ext_port),
-		    m->extaddr->ports[knat_proto_idx(m->proto)]);
+	knat_port_free(m->extaddr, m->proto, be16_to_cpu(m->ext_port));
 	atomic_dec(&kn->n_mappings);
 	call_rcu(&m->rcu, knat_mapping_free_rcu);
 }
@@ -1347,8 +1425,12 @@ static void knat_gc_work(struct work_struct *work)
 				 knat_gc_match, kn,
 				 KNAT_CNT_SESSIONS_EXPIRED, &removed);
 	if (!done) {
-		/* A large table is swept in slices, one after the other. */
-		queue_delayed_work(system_power_efficient_wq, &kn->gc_work, 1);
+		/*
+		 * A large table is swept in slices, one after the other: mod,
+		 * not queue, for a new flow's kick may have queued the work
+		 * half a second on while this slice ran.
+		 */
+		mod_delayed_work(system_power_efficient_wq, &kn->gc_work, 1);
 		return;
 	}
 	rhashtable_walk_exit(&kn->gc_iter);
@@ -1364,7 +1446,8 @@ static void knat_gc_work(struct work_struct *work)
 		delay = 0;
 	delay = clamp_t(unsigned long, delay, KNAT_GC_INTERVAL,
 			KNAT_GC_MAX_INTERVAL);
-	queue_delayed_work(system_power_efficient_wq, &kn->gc_work, delay);
+	/* Likewise: the reckoning above, not a kick's half second, decides. */
+	mod_delayed_work(system_power_efficient_wq, &kn->gc_work, delay);
 }
 
 /* A session was added: make sure the collector runs. */

@@ -18,13 +18,22 @@
 #  3. ports 20000-20001 (host limit off, sessions flushed): client1's flows
 #     from three ports get 20000, 20001 and nothing (drop_no_port); the
 #     first port can still reach another server through its mapping.
+#  4. a freed port is held (RFC 6888 REQ-8; port_hold 3 s here, 120 by
+#     default): right after a flush no new flow gets one of the two ports
+#     (drop_no_port), after the hold one does.
 
 . "$(dirname "$0")/lib.sh"
 
 require_root
 require_cmd jq python3 ss
 require_module
-trap nat_cleanup EXIT
+HOLD=/sys/module/knat/parameters/port_hold
+hold0=$(cat "$HOLD" 2>/dev/null)
+restore() {
+	[ -z "$hold0" ] || echo "$hold0" >"$HOLD"
+	nat_cleanup
+}
+trap restore EXIT
 
 setup_nat_topology || skip_test "cannot set up the topology"
 R=$ROUTER
@@ -92,6 +101,9 @@ check_match "client1's first flow still works" '^203\.0\.113\.1:' \
 
 # --- port exhaustion -----------------------------------------------------------
 
+# No hold while the ports of the flows before are freed: a random one of
+# them may be 20000 or 20001.
+check "port_hold 0" sh -c "echo 0 >$HOLD"
 check "session flush" natctl -n "$R" session flush
 check "network set host-max-sessions 0 ports 20000-20001" \
 	natctl -n "$R" network set net0 host-max-sessions 0 ports 20000-20001
@@ -113,9 +125,18 @@ check_eq "no session without a port" 0 \
 	"$(nat_sessions "$R" | jq '[.[] | select(.internal ==
 		"198.18.0.2:40023" or .internal == "198.18.0.6:40024")] | length')"
 
-# A port comes free when its mapping goes.
+# A port comes free when its mapping goes, after port_hold.
+check "port_hold 3" sh -c "echo 3 >$HOLD"
 check "session flush" natctl -n "$R" session flush
-check_match "after a flush, a new flow gets a port" \
-	'^203\.0\.113\.1:2000[01]$' "$(flow "$CLIENT1" 40023)"
+nop=$(counter "$R" drop_no_port)
+check_fail "right after the flush the freed ports are held: no port" \
+	flow "$CLIENT1" 40023
+check_eq "... counted in drop_no_port" $((nop + 1)) \
+	"$(counter "$R" drop_no_port)"
+got_port() {
+	flow "$CLIENT1" 40025 | grep -qE '^203\.0\.113\.1:2000[01]$'
+}
+check "after port_hold, a new flow gets a port" \
+	busywait $(( $(scaled 20) * 1000 )) got_port
 
 exit $ret
