@@ -104,17 +104,17 @@ expected=$(jq -S -c . <<'EOF'
   "external":["203.0.113.10","203.0.113.11"],"ports":"default",
   "filtering":"address-port-dependent","host_max_sessions":0,
   "udp_inbound_refresh":true,
-  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":300,"icmp":30}},
+  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":300,"icmp":30,"tcp_syn":30,"other":600}},
  {"name":"lan1","internal":"198.18.0.0/30","external_dev":"ext0",
   "external":["203.0.113.1"],"ports":"default",
   "filtering":"address-dependent","host_max_sessions":0,
   "udp_inbound_refresh":false,
-  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":1200,"icmp":60}},
+  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":1200,"icmp":60,"tcp_syn":30,"other":600}},
  {"name":"lan2","internal":"198.18.0.4/30","external_dev":null,
   "external":["203.0.113.1"],"ports":{"min":20000,"max":29999},
   "filtering":"endpoint-independent","host_max_sessions":50,
   "udp_inbound_refresh":false,
-  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":1200,"icmp":60}}]
+  "timeouts":{"tcp_established":7440,"tcp_transitory":240,"udp":1200,"icmp":60,"tcp_syn":30,"other":600}}]
 EOF
 )
 check_eq "network show -j: the three networks as the file says" \

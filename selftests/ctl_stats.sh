@@ -73,12 +73,12 @@ check_match "client2, UDP: answered" '^203\.0\.113\.1:' \
 
 j0=$(stats)
 counters='["drop_filtered","drop_host_limit","drop_inbound_limit",
-	"drop_malformed","drop_no_port","drop_nomem","drop_table_full",
-	"drop_spoofed","drop_tcp_invalid","drop_tcp_no_syn","drop_untranslatable",
-	"hairpinned",
-	"icmp_errors_translated","loopback","sessions_active","sessions_added",
-	"sessions_deleted","sessions_evicted","sessions_expired",
-	"translated_in","translated_out"]'
+	"drop_malformed","drop_no_port","drop_nomem","drop_spoofed",
+	"drop_table_full","drop_tcp_invalid","drop_tcp_no_syn",
+	"drop_untranslatable","hairpinned","icmp_errors_translated","loopback",
+	"sessions_active","sessions_added","sessions_deleted",
+	"sessions_evicted","sessions_expired","translated_in",
+	"translated_out"]'
 nonzero='with_entries(select(.value != 0))'
 mapfile -t got < <(jq -S -c --argjson c "$counters" "
 	(.networks | keys),

@@ -165,6 +165,11 @@ slab0=$(slab)
 
 # --- the flood ---------------------------------------------------------------
 
+# pktgen's sources must be routed to int1: knat refuses new flows whose
+# internal source came in elsewhere (drop_spoofed), whatever rp_filter says.
+for pfx in 198.18.0.64/26 198.18.0.128/26 198.18.0.192/28; do
+	ip -n "$R" route add "$pfx" dev int1
+done
 pktgen_setup "$R" int1 "count 0" \
 	"src_min 198.18.0.100" "src_max 198.18.0.200" \
 	"dst_min 203.0.113.2" "dst_max 203.0.113.2" \
