@@ -195,6 +195,28 @@ static void fz_config_init(void)
 }
 
 /* config.c's lookups, linear. */
+/* config.c's lookups, by a walk of the few networks and addresses. */
+struct knat_network *knat_network_of(const struct knat_config *cfg,
+				     __be32 addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_networks; i++)
+		if ((addr & cfg->networks[i]->mask) == cfg->networks[i]->prefix)
+			return cfg->networks[i];
+	return NULL;
+}
+
+bool knat_is_ext_addr(const struct knat_config *cfg, __be32 addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_addrs; i++)
+		if (cfg->addrs[i] == addr)
+			return true;
+	return false;
+}
+
 const struct knat_cmap *knat_cmap_port(const struct knat_config *cfg,
 				       u8 proto, __be32 addr, u16 port)
 {
@@ -322,23 +344,34 @@ struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
 
 struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
 				     __be32 ext_addr, __be16 ext_port,
-				     __be32 rem_addr, __be16 rem_port,
-				     bool *addr_known)
+				     __be32 rem_addr, __be16 rem_port)
 {
 	unsigned int i;
 
-	*addr_known = false;
 	for (i = 0; i < fz_nsess; i++) {
 		struct knat_session *s = &fz_sess[i];
 
-		if (s->proto != proto || s->ext_addr != ext_addr ||
-		    s->ext_port != ext_port || s->rem_addr != rem_addr)
-			continue;
-		*addr_known = true;
-		if (s->rem_port == rem_port)
+		if (s->proto == proto && s->ext_addr == ext_addr &&
+		    s->ext_port == ext_port && s->rem_addr == rem_addr &&
+		    s->rem_port == rem_port)
 			return s;
 	}
 	return NULL;
+}
+
+bool knat_mapping_knows(struct knat_net *kn, const struct knat_mapping *m,
+			__be32 rem_addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < fz_nsess; i++) {
+		struct knat_session *s = &fz_sess[i];
+
+		if (s->proto == m->proto && s->ext_addr == m->ext_addr &&
+		    s->ext_port == m->ext_port && s->rem_addr == rem_addr)
+			return true;
+	}
+	return false;
 }
 
 struct knat_session *knat_session_create_out(struct knat_net *kn,
@@ -390,9 +423,8 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 						 __be32 rem_addr)
 {
 	__be32 ext = p->n_addrs ? p->addrs[0]->addr : 0;
-	bool known;
 
-	if (!ext || knat_session_in(kn, proto, ext, 0, rem_addr, 0, &known))
+	if (!ext || knat_session_in(kn, proto, ext, 0, rem_addr, 0))
 		return ERR_PTR(-EADDRNOTAVAIL);
 	return fz_sess_add(n, proto, int_addr, 0, ext, 0, rem_addr, 0);
 }

@@ -18,7 +18,9 @@
  * Everything here runs under knat_net.lock.
  */
 #include <linux/ctype.h>
+#include <linux/hash.h>
 #include <linux/inetdevice.h>
+#include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
@@ -918,14 +920,63 @@ int knat_txn_set_params(struct knat_txn *t, struct knat_network *n,
 
 /* ---- commit ---- */
 
+/* The slot of @key in a table of 2^@bits, by multiplicative hashing. */
+static unsigned int knat_slot(__be32 key, u8 bits)
+{
+	return hash_32((__force u32)key, bits);
+}
+
+/* Linear probing: the slot after @i. */
+static unsigned int knat_slot_next(unsigned int i, u8 bits)
+{
+	return (i + 1) & (BIT(bits) - 1);
+}
+
+/* Each address once in addrs[] and addr_hash[]. */
 static void knat_config_add_addr(struct knat_config *cfg, __be32 addr)
 {
-	unsigned int j;
+	unsigned int i;
 
-	for (j = 0; j < cfg->n_addrs; j++)
-		if (cfg->addrs[j] == addr)
+	for (i = knat_slot(addr, cfg->addr_bits); true;
+	     i = knat_slot_next(i, cfg->addr_bits)) {
+		if (cfg->addr_hash[i] == addr)
 			return;
+		if (!cfg->addr_hash[i])
+			break;
+	}
+	cfg->addr_hash[i] = addr;
 	cfg->addrs[cfg->n_addrs++] = addr;
+}
+
+static void knat_config_add_net(struct knat_config *cfg,
+				struct knat_network *n)
+{
+	unsigned int i;
+
+	cfg->networks[cfg->n_networks++] = n;
+	for (i = knat_slot(n->prefix, cfg->net_bits); true;
+	     i = knat_slot_next(i, cfg->net_bits))
+		if (!cfg->net_hash[i].n)
+			break;
+	cfg->net_hash[i].prefix = n->prefix;
+	cfg->net_hash[i].mask = n->mask;
+	cfg->net_hash[i].n = n;
+	for (i = 0; i < cfg->n_plens; i++)
+		if (cfg->plen_mask[i] == n->mask)
+			return;
+	cfg->plen_mask[cfg->n_plens++] = n->mask;
+}
+
+static void knat_config_add_ipmap(const struct knat_cmap **tbl, u8 bits,
+				  __be32 key, const struct knat_cmap *cm)
+{
+	unsigned int i;
+
+	for (i = knat_slot(key, bits); true;
+	     i = knat_slot_next(i, bits))
+		if (!tbl[i])
+			break;
+	tbl[i] = cm;
 }
 
 static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
@@ -933,7 +984,7 @@ static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
 {
 	unsigned int i;
 
-	cfg->networks[cfg->n_networks++] = n;
+	knat_config_add_net(cfg, n);
 	for (i = 0; i < p->n_addrs; i++)
 		knat_config_add_addr(cfg, p->addrs[i]->addr);
 	for (i = 0; i < p->n_maps; i++) {
@@ -953,6 +1004,48 @@ static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
 		cm->hi = m->ext_max;
 		cm->m = m;
 		cm->n = n;
+		if (!m->proto) {
+			knat_config_add_ipmap(cfg->ipm_ext, cfg->ipm_bits,
+					      addr, cm);
+			knat_config_add_ipmap(cfg->ipm_int, cfg->ipm_bits,
+					      m->int_addr, cm);
+		}
+	}
+}
+
+/* The network whose internal prefix holds @addr, or NULL.  Under RCU. */
+struct knat_network *knat_network_of(const struct knat_config *cfg,
+				     __be32 addr)
+{
+	unsigned int i, j;
+
+	for (j = 0; j < cfg->n_plens; j++) {
+		__be32 mask = cfg->plen_mask[j], key = addr & mask;
+		const struct knat_netent *e;
+
+		for (i = knat_slot(key, cfg->net_bits); true;
+		     i = knat_slot_next(i, cfg->net_bits)) {
+			e = &cfg->net_hash[i];
+			if (!e->n)
+				break;
+			if (e->prefix == key && e->mask == mask)
+				return e->n;
+		}
+	}
+	return NULL;
+}
+
+/* Is @addr an external address of the namespace?  Under RCU. */
+bool knat_is_ext_addr(const struct knat_config *cfg, __be32 addr)
+{
+	unsigned int i;
+
+	for (i = knat_slot(addr, cfg->addr_bits); true;
+	     i = knat_slot_next(i, cfg->addr_bits)) {
+		if (cfg->addr_hash[i] == addr)
+			return true;
+		if (!cfg->addr_hash[i])
+			return false;
 	}
 }
 
@@ -1007,30 +1100,47 @@ const struct knat_cmap *knat_cmap_port(const struct knat_config *cfg,
 const struct knat_cmap *knat_cmap_ip_ext(const struct knat_config *cfg,
 					 __be32 addr)
 {
+	const struct knat_cmap *cm;
 	unsigned int i;
 
-	for (i = 0; i < cfg->n_ipmaps; i++)
-		if (cfg->ipmaps[i].ext_addr == addr)
-			return &cfg->ipmaps[i];
-	return NULL;
+	if (!cfg->n_ipmaps)
+		return NULL;
+	for (i = knat_slot(addr, cfg->ipm_bits); true;
+	     i = knat_slot_next(i, cfg->ipm_bits)) {
+		cm = cfg->ipm_ext[i];
+		if (!cm || cm->ext_addr == addr)
+			return cm;
+	}
 }
 
 /* The 1:1 mapping of internal address @addr, or NULL.  Under RCU. */
 const struct knat_cmap *knat_cmap_ip_int(const struct knat_config *cfg,
 					 __be32 addr)
 {
+	const struct knat_cmap *cm;
 	unsigned int i;
 
-	for (i = 0; i < cfg->n_ipmaps; i++)
-		if (cfg->ipmaps[i].m->int_addr == addr)
-			return &cfg->ipmaps[i];
-	return NULL;
+	if (!cfg->n_ipmaps)
+		return NULL;
+	for (i = knat_slot(addr, cfg->ipm_bits); true;
+	     i = knat_slot_next(i, cfg->ipm_bits)) {
+		cm = cfg->ipm_int[i];
+		if (!cm || cm->m->int_addr == addr)
+			return cm;
+	}
+}
+
+/* Bits of a table of at least twice @n slots (so never full). */
+static u8 knat_table_bits(unsigned int n)
+{
+	return ilog2(roundup_pow_of_two(max(2 * n, 2U)));
 }
 
 /* The packet path's view of the staged networks (NULL: out of memory). */
 static struct knat_config *knat_txn_config(struct knat_txn *t)
 {
 	unsigned int n_nets = 0, n_addrs = 0, n_maps = 0;
+	u8 net_bits, addr_bits, ipm_bits;
 	const struct knat_params *p;
 	struct knat_config *cfg;
 	struct knat_stage *st;
@@ -1044,17 +1154,34 @@ static struct knat_config *knat_txn_config(struct knat_txn *t)
 		}
 	}
 
-	/* One allocation: networks, addresses, then every mapping twice. */
+	/*
+	 * One allocation: networks, the mappings (twice: port, 1:1), the
+	 * tables of networks and 1:1 mappings, then the addresses and their
+	 * table (the pointer-aligned parts first).
+	 */
+	net_bits = knat_table_bits(n_nets);
+	addr_bits = knat_table_bits(n_addrs);
+	ipm_bits = knat_table_bits(n_maps);
 	cfg = kvzalloc(struct_size(cfg, networks, n_nets) +
-		       n_addrs * sizeof(__be32) +
 		       2 * n_maps * sizeof(struct knat_cmap) +
+		       BIT(net_bits) * sizeof(struct knat_netent) +
+		       2 * BIT(ipm_bits) * sizeof(struct knat_cmap *) +
+		       (n_addrs + BIT(addr_bits)) * sizeof(__be32) +
 		       __alignof__(struct knat_cmap), GFP_KERNEL);
 	if (!cfg)
 		return NULL;
-	cfg->addrs = (__be32 *)&cfg->networks[n_nets];
-	cfg->pmaps = PTR_ALIGN((struct knat_cmap *)&cfg->addrs[n_addrs],
+	cfg->pmaps = PTR_ALIGN((struct knat_cmap *)&cfg->networks[n_nets],
 			       __alignof__(struct knat_cmap));
 	cfg->ipmaps = cfg->pmaps + n_maps;
+	cfg->net_hash = (struct knat_netent *)(cfg->ipmaps + n_maps);
+	cfg->ipm_ext = (const struct knat_cmap **)(cfg->net_hash +
+						   BIT(net_bits));
+	cfg->ipm_int = cfg->ipm_ext + BIT(ipm_bits);
+	cfg->addrs = (__be32 *)(cfg->ipm_int + BIT(ipm_bits));
+	cfg->addr_hash = cfg->addrs + n_addrs;
+	cfg->net_bits = net_bits;
+	cfg->addr_bits = addr_bits;
+	cfg->ipm_bits = ipm_bits;
 	list_for_each_entry(st, &t->stages, list)
 		if (!st->deleted)
 			knat_config_add(cfg, st->n, knat_stage_params(t, st));

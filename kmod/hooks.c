@@ -29,6 +29,9 @@
 #include <net/ip_fib.h>
 #include <net/l3mdev.h>
 #include <net/route.h>
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+#include <net/netfilter/nf_conntrack.h>
+#endif
 
 #include "knat.h"
 
@@ -483,7 +486,9 @@ static bool knat_tcp_track(struct knat_session *s, const struct sk_buff *skb,
 
 	if (out) {
 		if (th->syn) {
-			WRITE_ONCE(s->tcp_seq, ntohl(th->seq) + 1);
+			/* Not a retransmission once established. */
+			if (!(st & KNAT_TCP_EST))
+				WRITE_ONCE(s->tcp_seq, ntohl(th->seq) + 1);
 		} else if (th->ack && (!(st & KNAT_TCP_INBOUND) ||
 				       (st & KNAT_TCP_EST))) {
 			if (READ_ONCE(s->tcp_seq) != ntohl(th->ack_seq))
@@ -538,30 +543,6 @@ static void knat_touch(struct knat_session *s)
 		WRITE_ONCE(s->last_seen, now);
 }
 
-static struct knat_network *knat_network_of(const struct knat_config *cfg,
-					    __be32 addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_networks; i++) {
-		struct knat_network *n = cfg->networks[i];
-
-		if ((addr & n->mask) == n->prefix)
-			return n;
-	}
-	return NULL;
-}
-
-static bool knat_is_ext_addr(const struct knat_config *cfg, __be32 addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_addrs; i++)
-		if (cfg->addrs[i] == addr)
-			return true;
-	return false;
-}
-
 static unsigned int knat_drop(struct knat_stats __percpu *stats,
 			      enum knat_counter c)
 {
@@ -570,10 +551,10 @@ static unsigned int knat_drop(struct knat_stats __percpu *stats,
 }
 
 /*
- * Did a packet with internal source @saddr come in on @in, the interface
+ * Did a packet with internal source @saddr come in on @in, an interface
  * the route to @saddr leaves by (a strict reverse-path check, as
- * fib_validate_source() does for rp_filter 1, on the route's first next
- * hop)?  A packet from outside that claims an internal source must never
+ * fib_validate_source() does for rp_filter 1, any next hop of a multipath
+ * route)?  A packet from outside that claims an internal source must never
  * make a session, whatever rp_filter says.  One FIB lookup: only new
  * flows and hairpinned packets pay it.
  */
@@ -591,7 +572,7 @@ static bool knat_from_inside(struct net *net, const struct net_device *in,
 	fl4.flowi4_l3mdev = l3mdev_master_ifindex_rcu(in);
 	if (fib_lookup(net, &fl4, &res, FIB_LOOKUP_NOREF))
 		return false;
-	return res.type == RTN_UNICAST && FIB_RES_DEV(res) == in;
+	return res.type == RTN_UNICAST && fib_info_nh_uses_dev(res.fi, in);
 }
 
 /*
@@ -605,6 +586,49 @@ static void knat_in_rerouted(struct sk_buff *skb)
 	if (skb_dst(skb))
 		skb_dst_drop(skb);
 }
+
+/*
+ * A flow knat translates must never be offloaded to an nftables flowtable
+ * (`flow add @ft` in a forward chain): the flowtable's fast path, at the
+ * devices' ingress, forwards a flow's packets without any FORWARD hook,
+ * so they would leave untranslated, with the internal address.  It takes
+ * no flow whose conntrack entry is marked IPS_NAT_CLASH (as for nf_nat's
+ * clash-resolved entries), so knat marks the entries of the flows it
+ * translates, on their first packet through FORWARD either way: before
+ * any packet of theirs can be established, so before any `flow add`.  The
+ * mark also keeps a UDP entry from being assured, which only lets
+ * conntrack evict it early under pressure.  Without conntrack, nothing to
+ * do.
+ */
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+static struct nf_conn *knat_ct_unmarked(const struct sk_buff *skb)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (!ct || ctinfo == IP_CT_UNTRACKED ||
+	    test_bit(IPS_NAT_CLASH_BIT, &ct->status))
+		return NULL;
+	return ct;
+}
+
+static void knat_ct_no_offload(const struct sk_buff *skb)
+{
+	struct nf_conn *ct = knat_ct_unmarked(skb);
+
+	if (ct)
+		set_bit(IPS_NAT_CLASH_BIT, &ct->status);
+}
+#else
+static void *knat_ct_unmarked(const struct sk_buff *skb)
+{
+	return NULL;
+}
+
+static void knat_ct_no_offload(const struct sk_buff *skb)
+{
+}
+#endif
 
 /* Rewrite an address of any IP packet, the IP header alone. */
 static int knat_rewrite_addr(struct sk_buff *skb, bool src, __be32 addr)
@@ -670,6 +694,8 @@ static unsigned int knat_ip_map(struct sk_buff *skb,
 		return knat_drop(cm->n->stats, KNAT_CNT_DROP_NOMEM);
 	if (!out)
 		knat_in_rerouted(skb);
+	else
+		knat_ct_no_offload(skb);
 	this_cpu_inc(cm->m->stats->packets);
 	knat_count(cm->n->stats, out ? KNAT_CNT_TRANSLATED_OUT :
 				       KNAT_CNT_TRANSLATED_IN);
@@ -694,14 +720,13 @@ static unsigned int knat_error(struct knat_net *kn, struct sk_buff *skb,
 			       struct knat_network *n, bool out)
 {
 	struct knat_session *s;
-	bool addr_known;
 
 	if (out)
 		s = knat_session_out(kn, in->proto, in->daddr, in->dport,
 				     in->saddr, in->sport);
 	else
 		s = knat_session_in(kn, in->proto, in->saddr, in->sport,
-				    in->daddr, in->dport, &addr_known);
+				    in->daddr, in->dport);
 	if (!s || READ_ONCE(s->dead))
 		return out ? knat_drop(n->stats, KNAT_CNT_DROP_FILTERED) :
 			     NF_ACCEPT;
@@ -734,7 +759,13 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	iph = ip_hdr(skb);
 	n = knat_network_of(cfg, iph->saddr);
-	if (!n || knat_network_of(cfg, iph->daddr))
+	if (!n) {
+		/* Inbound, translated at PREROUTING: never offloaded either. */
+		if (knat_ct_unmarked(skb) && knat_network_of(cfg, iph->daddr))
+			knat_ct_no_offload(skb);
+		return NF_ACCEPT;
+	}
+	if (knat_network_of(cfg, iph->daddr))
 		return NF_ACCEPT;
 	/* Defragmentation runs before us: a fragment here cannot be NATed. */
 	if (ip_is_fragment(iph))
@@ -786,6 +817,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 
 	if (knat_rewrite(skb, &l4, true, s->ext_addr, s->ext_port))
 		return knat_drop(n->stats, KNAT_CNT_DROP_NOMEM);
+	knat_ct_no_offload(skb);
 	knat_count(n->stats, KNAT_CNT_TRANSLATED_OUT);
 	knat_count_static(cfg, s);
 	return NF_ACCEPT;
@@ -799,8 +831,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 static struct knat_session *knat_in_new(struct knat_net *kn,
 					const struct knat_config *cfg,
 					struct knat_mapping *m, __be32 saddr,
-					__be16 sport, bool addr_known,
-					bool opens)
+					__be16 sport, bool opens)
 {
 	const struct knat_params *p;
 	struct knat_network *n;
@@ -815,7 +846,7 @@ static struct knat_session *knat_in_new(struct knat_net *kn,
 	case KNAT_FILTER_ENDPOINT_INDEPENDENT:
 		break;
 	case KNAT_FILTER_ADDRESS_DEPENDENT:
-		if (addr_known)
+		if (knat_mapping_knows(kn, m, saddr))
 			break;
 		fallthrough;
 	default:
@@ -842,8 +873,7 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 					   const struct knat_config *cfg,
 					   u8 proto, __be32 daddr,
 					   __be16 dport, __be32 saddr,
-					   __be16 sport, bool addr_known,
-					   bool opens)
+					   __be16 sport, bool opens)
 {
 	const struct knat_cmap *cm;
 	struct knat_mapping *m;
@@ -851,7 +881,7 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 
 	m = knat_mapping_ext(kn, proto, daddr, dport);
 	if (m && !READ_ONCE(m->dead)) {
-		s = knat_in_new(kn, cfg, m, saddr, sport, addr_known, opens);
+		s = knat_in_new(kn, cfg, m, saddr, sport, opens);
 		return s ?: ERR_PTR(-EPERM);
 	}
 	if (proto == IPPROTO_ICMP)
@@ -887,7 +917,6 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 	const struct knat_cmap *cm;
 	const struct icmphdr *ih;
 	struct knat_session *s;
-	bool addr_known;
 
 	if (l4->proto != IPPROTO_ICMP)
 		return NF_ACCEPT;
@@ -898,7 +927,7 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 	if (!cm)
 		return NF_ACCEPT;
 	s = knat_session_in(kn, IPPROTO_ICMP, iph->daddr, ih->un.echo.id,
-			    cm->ext_addr, 0, &addr_known);
+			    cm->ext_addr, 0);
 	if (!s || READ_ONCE(s->dead))
 		return NF_ACCEPT;
 
@@ -913,6 +942,58 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
 	this_cpu_inc(cm->m->stats->packets);
 	knat_count(cn->stats, KNAT_CNT_HAIRPINNED);
+	return NF_ACCEPT;
+}
+
+/*
+ * An ICMP error from an internal host (of network @cn) about a packet that
+ * reached it hairpinned or looped back (RFC 5508 REQ-7): it is addressed
+ * to the client's external address and embeds the packet as the host got
+ * it.  Translated both ways, as the packet was: the host's end (outer
+ * source, embedded destination) to its external endpoint, and the
+ * client's (outer destination, embedded source) to the client's internal
+ * one, then routed there; for a looped-back flow the client is the router
+ * itself, which gets it locally.  TCP and UDP.
+ */
+static unsigned int knat_hairpin_error(struct knat_net *kn,
+				       struct knat_network *cn,
+				       struct sk_buff *skb,
+				       const struct knat_l4 *l4,
+				       const struct knat_inner *in)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct knat_session *ts, *cs;
+
+	if (in->proto != IPPROTO_TCP && in->proto != IPPROTO_UDP)
+		return NF_ACCEPT;
+	/* The host's session, as it sees the flow (its "out" side). */
+	ts = knat_session_out(kn, in->proto, in->daddr, in->dport, in->saddr,
+			      in->sport);
+	if (!ts || READ_ONCE(ts->dead))
+		return NF_ACCEPT;
+	if (!knat_from_inside(kn->net, skb->dev, iph->saddr))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
+	/* The client's session, seen from the host's external end. */
+	cs = knat_session_in(kn, in->proto, in->saddr, in->sport,
+			     ts->ext_addr, ts->ext_port);
+	if (cs && READ_ONCE(cs->dead))
+		cs = NULL;
+
+	/*
+	 * Route first, from where the error really comes from: its new
+	 * source is the router's own address (a martian to routing), to the
+	 * client, or to the router itself when looped back.
+	 */
+	skb_dst_drop(skb);
+	if (ip_route_input_noref(skb, cs ? cs->int_addr : iph->daddr,
+				 iph->saddr, iph->tos, skb->dev))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
+	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
+	if (knat_rewrite_error(skb, l4, in, ts, true, true) ||
+	    (cs && knat_rewrite_error(skb, l4, in, cs, false, true)))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
+	knat_count(cn->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
+	knat_count(cn->stats, cs ? KNAT_CNT_HAIRPINNED : KNAT_CNT_LOOPBACK);
 	return NF_ACCEPT;
 }
 
@@ -936,7 +1017,6 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	const struct iphdr *iph;
 	struct knat_inner in;
 	struct knat_l4 l4;
-	bool addr_known;
 
 	switch (knat_parse(skb, true, &l4, &in)) {
 	case KNAT_PKT_FLOW:
@@ -947,6 +1027,8 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		if (!cfg->n_ipmaps)
 			return NF_ACCEPT;
 		return knat_hairpin_echo_reply(kn, cfg, cn, skb, &l4);
+	case KNAT_PKT_ICMP_ERROR:
+		return knat_hairpin_error(kn, cn, skb, &l4, &in);
 	default:
 		return NF_ACCEPT;
 	}
@@ -1007,12 +1089,12 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		new_daddr = cm_t->m->int_addr;
 	} else {
 		ts = knat_session_in(kn, l4.proto, daddr, l4.dport, new_saddr,
-				     new_sport, &addr_known);
+				     new_sport);
 		if (ts && READ_ONCE(ts->dead))
 			ts = NULL;
 		if (!ts)
 			ts = knat_in_mapped(kn, cfg, l4.proto, daddr, l4.dport,
-					    new_saddr, new_sport, addr_known,
+					    new_saddr, new_sport,
 					    l4.proto != IPPROTO_TCP ||
 					    knat_tcp_opens(skb, &l4));
 		if (IS_ERR(ts))
@@ -1075,7 +1157,6 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	struct knat_inner in;
 	enum knat_pkt kind;
 	struct knat_l4 l4;
-	bool addr_known;
 
 	if (!cfg)
 		return NF_ACCEPT;
@@ -1107,13 +1188,13 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	iph = ip_hdr(skb);
 
 	s = knat_session_in(kn, l4.proto, iph->daddr, l4.dport, iph->saddr,
-			    l4.sport, &addr_known);
+			    l4.sport);
 	if (!s || READ_ONCE(s->dead)) {
 		/* A generic protocol's sessions are only ever made inside. */
 		if (kind == KNAT_PKT_GENERIC)
 			return NF_ACCEPT;	/* the host's own traffic */
 		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
-				   iph->saddr, l4.sport, addr_known,
+				   iph->saddr, l4.sport,
 				   l4.proto != IPPROTO_TCP ||
 				   knat_tcp_opens(skb, &l4));
 		if (!s)
@@ -1190,7 +1271,6 @@ static unsigned int knat_loopback(struct knat_net *kn,
 	struct knat_session *s;
 	struct knat_inner in;
 	struct knat_l4 l4;
-	bool addr_known;
 
 	if (ip_is_fragment(iph) ||
 	    knat_parse(skb, false, &l4, &in) != KNAT_PKT_FLOW)
@@ -1198,12 +1278,12 @@ static unsigned int knat_loopback(struct knat_net *kn,
 	iph = ip_hdr(skb);
 
 	s = knat_session_in(kn, l4.proto, iph->daddr, l4.dport, iph->saddr,
-			    l4.sport, &addr_known);
+			    l4.sport);
 	if (s && READ_ONCE(s->dead))
 		s = NULL;
 	if (!s)
 		s = knat_in_mapped(kn, cfg, l4.proto, iph->daddr, l4.dport,
-				   iph->saddr, l4.sport, addr_known,
+				   iph->saddr, l4.sport,
 				   l4.proto != IPPROTO_TCP ||
 				   knat_tcp_opens(skb, &l4));
 	if (IS_ERR_OR_NULL(s))

@@ -138,21 +138,40 @@ struct knat_cmap {
 	struct knat_network *n;
 };
 
+/* A network in knat_config.net_hash. */
+struct knat_netent {
+	__be32 prefix, mask;
+	struct knat_network *n;		/* NULL: an empty slot */
+};
+
 /*
  * What the packet path reads: the networks, for matching a source against
  * the internal prefixes, every external address (the networks', and the
  * mappings'), for a cheap test of whether an inbound packet can concern
  * knat at all, and the static mappings: port mappings sorted by external
  * address, protocol and port, 1:1 mappings.  Rebuilt and swapped whole on
- * each change.
+ * each change, in one allocation.
+ *
+ * The lookups every packet makes cost the same however many networks,
+ * addresses and mappings there are: open-addressing hash tables (linear
+ * probing, at most half full) of the networks by prefix, one probe per
+ * distinct prefix length (prefixes never overlap, so at most one
+ * matches), of the external addresses, and of the 1:1 mappings by either
+ * address; a binary search of the port mappings.
  */
 struct knat_config {
 	unsigned int n_networks;
 	unsigned int n_addrs;
 	unsigned int n_pmaps, n_ipmaps;
-	__be32 *addrs;			/* after networks[], same allocation */
+	__be32 *addrs;			/* in the same allocation */
 	struct knat_cmap *pmaps;	/* likewise */
 	struct knat_cmap *ipmaps;	/* likewise */
+	unsigned int n_plens;		/* distinct prefix lengths */
+	__be32 plen_mask[33];
+	u8 net_bits, addr_bits, ipm_bits;	/* log2 of the tables' sizes */
+	struct knat_netent *net_hash;
+	__be32 *addr_hash;		/* 0: empty (never an address) */
+	const struct knat_cmap **ipm_ext, **ipm_int;
 	struct rcu_head rcu;
 	struct knat_network *networks[];
 };
@@ -170,6 +189,23 @@ struct knat_mapping {
 	u8 proto;
 	u8 dead;			/* unlinked, under tbl_lock */
 	u32 n_sessions;			/* under tbl_lock */
+	/*
+	 * The remote addresses its sessions talk to, for address-dependent
+	 * filtering: the first inline (most mappings talk to one host), any
+	 * other in knat_net.peers.  Written under tbl_lock, read lockless.
+	 */
+	__be32 peer0;
+	u32 peer0_n;			/* sessions with peer0 */
+	struct rcu_head rcu;
+};
+
+/* A remote address of a mapping's sessions beyond its peer0. */
+struct knat_peer {
+	struct rhash_head node;		/* by proto, ext addr:port, rem addr */
+	__be32 ext_addr, rem_addr;
+	__be16 ext_port;
+	u8 proto;
+	u32 n;				/* sessions, under tbl_lock */
 	struct rcu_head rcu;
 };
 
@@ -179,7 +215,7 @@ struct knat_mapping {
  */
 struct knat_session {
 	struct rhash_head out_node;	/* by proto, int, rem addr:port */
-	struct rhlist_head in_node;	/* by proto, ext addr:port, rem addr */
+	struct rhash_head in_node;	/* by proto, ext, rem addr:port */
 	struct knat_network *network;
 	__be32 int_addr, ext_addr, rem_addr;
 	__be16 int_port, ext_port, rem_port;
@@ -239,10 +275,15 @@ struct knat_net {
 	bool defrag;			/* nf_defrag_ipv4 enabled, under @lock */
 	struct knat_config __rcu *config;
 
-	/* Session state: lookups are RCU, changes under @tbl_lock. */
-	spinlock_t tbl_lock;
+	/*
+	 * Session state: lookups are RCU, changes under @tbl_lock, which
+	 * every new flow and expiry writes: on a cache line of its own, not
+	 * the one of @config that every packet reads.
+	 */
+	spinlock_t tbl_lock ____cacheline_aligned_in_smp;
 	struct rhashtable sessions_out;
-	struct rhltable sessions_in;
+	struct rhashtable sessions_in;
+	struct rhashtable peers;
 	struct rhashtable mappings_int;
 	struct rhashtable mappings_ext;
 	struct rhashtable hosts;
@@ -352,6 +393,9 @@ int knat_txn_set_params(struct knat_txn *t, struct knat_network *n,
 int knat_txn_commit(struct knat_txn *t);
 void knat_txn_abort(struct knat_txn *t);
 void knat_config_exit_net(struct knat_net *kn);
+struct knat_network *knat_network_of(const struct knat_config *cfg,
+				     __be32 addr);
+bool knat_is_ext_addr(const struct knat_config *cfg, __be32 addr);
 const struct knat_cmap *knat_cmap_port(const struct knat_config *cfg,
 				       u8 proto, __be32 addr, u16 port);
 const struct knat_cmap *knat_cmap_ip_ext(const struct knat_config *cfg,
@@ -371,8 +415,9 @@ struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
 				      __be32 rem_addr, __be16 rem_port);
 struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
 				     __be32 ext_addr, __be16 ext_port,
-				     __be32 rem_addr, __be16 rem_port,
-				     bool *addr_known);
+				     __be32 rem_addr, __be16 rem_port);
+bool knat_mapping_knows(struct knat_net *kn, const struct knat_mapping *m,
+			__be32 rem_addr);
 struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,
 				      __be32 ext_addr, __be16 ext_port);
 struct knat_session *knat_session_create_out(struct knat_net *kn,

@@ -629,7 +629,6 @@ static int knat_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 	__be16 sport, dport;
 	struct knat_session *s;
 	struct sk_buff *msg;
-	bool addr_known;
 	u8 proto;
 	int err;
 
@@ -652,8 +651,7 @@ static int knat_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 	rcu_read_lock();
 	s = knat_session_out(kn, proto, saddr, sport, daddr, dport);
 	if (!s || READ_ONCE(s->dead))
-		s = knat_session_in(kn, proto, daddr, dport, saddr, sport,
-				    &addr_known);
+		s = knat_session_in(kn, proto, daddr, dport, saddr, sport);
 	if (s && !READ_ONCE(s->dead))
 		err = knat_nl_fill_session(msg, s, info->snd_portid,
 					   info->snd_seq, KNAT_CMD_LOOKUP, -1,

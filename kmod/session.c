@@ -41,6 +41,12 @@ struct knat_out_key {
 
 struct knat_in_key {
 	__be32 ext_addr, rem_addr;
+	__be16 ext_port, rem_port;
+	u8 proto;
+};
+
+struct knat_peer_key {
+	__be32 ext_addr, rem_addr;
 	__be16 ext_port;
 	u8 proto;
 };
@@ -102,24 +108,26 @@ static const struct rhashtable_params knat_out_params = {
 };
 
 /*
- * Sessions by external endpoint and remote address, but not the remote
- * port: one lookup answers both "which session is this" and, for
- * address-dependent filtering, "has this mapping talked to that host".
+ * Sessions by external and remote endpoint: the inbound lookup, exact.
+ * (It once left the remote port out, to answer "has this mapping talked
+ * to that host" too: then all the sessions of one mapping and one remote
+ * address shared a list that every packet walked.  The peers table below
+ * answers that now.)
  */
 static u32 knat_in_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct knat_in_key *k = data;
 
-	return knat_hash4(k->ext_addr, k->rem_addr, k->ext_port, 0, k->proto,
-			  seed);
+	return knat_hash4(k->ext_addr, k->rem_addr, k->ext_port, k->rem_port,
+			  k->proto, seed);
 }
 
 static u32 knat_in_obj_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct knat_session *s = data;
 
-	return knat_hash4(s->ext_addr, s->rem_addr, s->ext_port, 0, s->proto,
-			  seed);
+	return knat_hash4(s->ext_addr, s->rem_addr, s->ext_port, s->rem_port,
+			  s->proto, seed);
 }
 
 static int knat_in_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
@@ -128,7 +136,8 @@ static int knat_in_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 	const struct knat_session *s = obj;
 
 	return s->ext_addr != k->ext_addr || s->rem_addr != k->rem_addr ||
-	       s->ext_port != k->ext_port || s->proto != k->proto;
+	       s->ext_port != k->ext_port || s->rem_port != k->rem_port ||
+	       s->proto != k->proto;
 }
 
 static const struct rhashtable_params knat_in_params = {
@@ -137,6 +146,42 @@ static const struct rhashtable_params knat_in_params = {
 	.hashfn		= knat_in_hashfn,
 	.obj_hashfn	= knat_in_obj_hashfn,
 	.obj_cmpfn	= knat_in_cmpfn,
+};
+
+/* A mapping's remote addresses beyond its peer0 (knat_mapping_knows()). */
+static u32 knat_peer_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_peer_key *k = data;
+
+	return knat_hash4(k->ext_addr, k->rem_addr, k->ext_port, 0, k->proto,
+			  seed);
+}
+
+static u32 knat_peer_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_peer *p = data;
+
+	return knat_hash4(p->ext_addr, p->rem_addr, p->ext_port, 0, p->proto,
+			  seed);
+}
+
+static int knat_peer_cmpfn(struct rhashtable_compare_arg *arg,
+			   const void *obj)
+{
+	const struct knat_peer_key *k = arg->key;
+	const struct knat_peer *p = obj;
+
+	return p->ext_addr != k->ext_addr || p->rem_addr != k->rem_addr ||
+	       p->ext_port != k->ext_port || p->proto != k->proto;
+}
+
+static const struct rhashtable_params knat_peer_params = {
+	.head_offset	= offsetof(struct knat_peer, node),
+	.key_len	= sizeof(struct knat_peer_key),
+	.hashfn		= knat_peer_hashfn,
+	.obj_hashfn	= knat_peer_obj_hashfn,
+	.obj_cmpfn	= knat_peer_cmpfn,
+	.automatic_shrinking = true,
 };
 
 static u32 knat_ep_hashfn(const void *data, u32 len, u32 seed)
@@ -258,30 +303,92 @@ struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
 	return rhashtable_lookup(&kn->sessions_out, &k, knat_out_params);
 }
 
-/*
- * The session of an inbound packet, or NULL.  *addr_known tells whether any
- * session of that external endpoint talks to @rem_addr.
- */
+/* The session of an inbound packet, or NULL. */
 struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
 				     __be32 ext_addr, __be16 ext_port,
-				     __be32 rem_addr, __be16 rem_port,
-				     bool *addr_known)
+				     __be32 rem_addr, __be16 rem_port)
 {
 	struct knat_in_key k = {
 		.ext_addr = ext_addr, .rem_addr = rem_addr,
-		.ext_port = ext_port, .proto = proto,
+		.ext_port = ext_port, .rem_port = rem_port, .proto = proto,
 	};
-	struct rhlist_head *list, *pos;
-	struct knat_session *s;
 
-	*addr_known = false;
-	list = rhltable_lookup(&kn->sessions_in, &k, knat_in_params);
-	rhl_for_each_entry_rcu(s, pos, list, in_node) {
-		*addr_known = true;
-		if (s->rem_port == rem_port)
-			return s;
+	return rhashtable_lookup(&kn->sessions_in, &k, knat_in_params);
+}
+
+static struct knat_peer *knat_peer_find(struct knat_net *kn,
+					const struct knat_mapping *m,
+					__be32 rem_addr)
+{
+	struct knat_peer_key k = {
+		.ext_addr = m->ext_addr, .rem_addr = rem_addr,
+		.ext_port = m->ext_port, .proto = m->proto,
+	};
+
+	return rhashtable_lookup(&kn->peers, &k, knat_peer_params);
+}
+
+/*
+ * Does a session of dynamic mapping @m talk to @rem_addr (address-dependent
+ * filtering)?  Lockless: one comparison for a mapping's first remote
+ * address, one lookup for the others.
+ */
+bool knat_mapping_knows(struct knat_net *kn, const struct knat_mapping *m,
+			__be32 rem_addr)
+{
+	if (READ_ONCE(m->peer0) == rem_addr && READ_ONCE(m->peer0_n))
+		return true;
+	return knat_peer_find(kn, m, rem_addr);
+}
+
+/* A session of @m now talks to @rem_addr.  Under tbl_lock. */
+static int knat_peer_add(struct knat_net *kn, struct knat_mapping *m,
+			 __be32 rem_addr)
+{
+	struct knat_peer *p;
+	int err;
+
+	if (!m->peer0_n || m->peer0 == rem_addr) {
+		WRITE_ONCE(m->peer0, rem_addr);
+		WRITE_ONCE(m->peer0_n, m->peer0_n + 1);
+		return 0;
 	}
-	return NULL;
+	p = knat_peer_find(kn, m, rem_addr);
+	if (p) {
+		p->n++;
+		return 0;
+	}
+	p = kzalloc(sizeof(*p), GFP_ATOMIC);
+	if (!p)
+		return -ENOMEM;
+	p->ext_addr = m->ext_addr;
+	p->rem_addr = rem_addr;
+	p->ext_port = m->ext_port;
+	p->proto = m->proto;
+	p->n = 1;
+	err = rhashtable_insert_fast(&kn->peers, &p->node, knat_peer_params);
+	if (err)
+		kfree(p);
+	return err;
+}
+
+/* A session of @m with @rem_addr goes.  Under tbl_lock. */
+static void knat_peer_del(struct knat_net *kn, struct knat_mapping *m,
+			  __be32 rem_addr)
+{
+	struct knat_peer *p;
+
+	if (m->peer0_n && m->peer0 == rem_addr) {
+		WRITE_ONCE(m->peer0_n, m->peer0_n - 1);
+		return;
+	}
+	p = knat_peer_find(kn, m, rem_addr);
+	if (WARN_ON_ONCE(!p))
+		return;
+	if (--p->n)
+		return;
+	rhashtable_remove_fast(&kn->peers, &p->node, knat_peer_params);
+	kfree_rcu(p, rcu);
 }
 
 struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,
@@ -854,7 +961,8 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 	};
 	struct knat_in_key in_key = {
 		.ext_addr = s->ext_addr, .rem_addr = s->rem_addr,
-		.ext_port = s->ext_port, .proto = s->proto,
+		.ext_port = s->ext_port, .rem_port = s->rem_port,
+		.proto = s->proto,
 	};
 	struct knat_host *host = *hostp;
 	struct knat_session *other;
@@ -885,8 +993,14 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 		return -EEXIST;
 	}
 	/* The key is not a field of the session: give it to the table. */
-	err = rhltable_insert_key(&kn->sessions_in, &in_key, &s->in_node,
-				  knat_in_params);
+	err = rhashtable_lookup_insert_key(&kn->sessions_in, &in_key,
+					   &s->in_node, knat_in_params);
+	if (!err && m) {
+		err = knat_peer_add(kn, m, s->rem_addr);
+		if (err)
+			rhashtable_remove_fast(&kn->sessions_in, &s->in_node,
+					       knat_in_params);
+	}
 	if (err) {
 		rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 				       knat_out_params);
@@ -1091,7 +1205,6 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 	struct knat_session *s, *other = NULL;
 	struct knat_extaddr *ea;
 	struct knat_host *host;
-	bool addr_known;
 	int err;
 
 	s = kmem_cache_alloc(knat_session_cache, GFP_ATOMIC);
@@ -1112,8 +1225,7 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 	ea = knat_pick_extaddr(p, int_addr);
 	if (!ea)
 		goto err_unlock;
-	other = knat_session_in(kn, proto, ea->addr, 0, rem_addr, 0,
-				&addr_known);
+	other = knat_session_in(kn, proto, ea->addr, 0, rem_addr, 0);
 	if (other && !other->dead) {
 		/* Another host's, or ours being made on another CPU. */
 		if (other->int_addr != int_addr)
@@ -1249,7 +1361,7 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 	s->dead = 1;
 	rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 			       knat_out_params);
-	rhltable_remove(&kn->sessions_in, &s->in_node, knat_in_params);
+	rhashtable_remove_fast(&kn->sessions_in, &s->in_node, knat_in_params);
 
 	/* A port mapping's session has no dynamic mapping. */
 	m = NULL;
@@ -1257,8 +1369,11 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 	    (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
 	     s->proto == IPPROTO_ICMP))
 		m = knat_mapping_int(kn, s->proto, s->int_addr, s->int_port);
-	if (m && --m->n_sessions == 0)
-		knat_mapping_unlink(kn, m);
+	if (m) {
+		knat_peer_del(kn, m, s->rem_addr);
+		if (--m->n_sessions == 0)
+			knat_mapping_unlink(kn, m);
+	}
 
 	host = knat_host_get(kn, s->int_addr);
 	if (host) {
@@ -1528,7 +1643,8 @@ u64 knat_session_bytes(struct knat_net *kn)
 		kmem_cache_size(knat_session_cache) +
 	       (u64)atomic_read(&kn->n_mappings) *
 		kmem_cache_size(knat_mapping_cache) +
-	       (u64)atomic_read(&kn->n_hosts) * sizeof(struct knat_host);
+	       (u64)atomic_read(&kn->n_hosts) * sizeof(struct knat_host) +
+	       (u64)atomic_read(&kn->peers.nelems) * sizeof(struct knat_peer);
 }
 
 /* ---- setup ---- */
@@ -1541,12 +1657,15 @@ int knat_session_init_net(struct knat_net *kn)
 	err = rhashtable_init(&kn->sessions_out, &knat_out_params);
 	if (err)
 		return err;
-	err = rhltable_init(&kn->sessions_in, &knat_in_params);
+	err = rhashtable_init(&kn->sessions_in, &knat_in_params);
 	if (err)
 		goto err_out;
-	err = rhashtable_init(&kn->mappings_int, &knat_map_int_params);
+	err = rhashtable_init(&kn->peers, &knat_peer_params);
 	if (err)
 		goto err_in;
+	err = rhashtable_init(&kn->mappings_int, &knat_map_int_params);
+	if (err)
+		goto err_peers;
 	err = rhashtable_init(&kn->mappings_ext, &knat_map_ext_params);
 	if (err)
 		goto err_map_int;
@@ -1561,8 +1680,10 @@ err_map_ext:
 	rhashtable_destroy(&kn->mappings_ext);
 err_map_int:
 	rhashtable_destroy(&kn->mappings_int);
+err_peers:
+	rhashtable_destroy(&kn->peers);
 err_in:
-	rhltable_destroy(&kn->sessions_in);
+	rhashtable_destroy(&kn->sessions_in);
 err_out:
 	rhashtable_destroy(&kn->sessions_out);
 	return err;
@@ -1581,7 +1702,9 @@ void knat_session_exit_net(struct knat_net *kn)
 	rhashtable_destroy(&kn->hosts);
 	rhashtable_destroy(&kn->mappings_ext);
 	rhashtable_destroy(&kn->mappings_int);
-	rhltable_destroy(&kn->sessions_in);
+	WARN_ON(atomic_read(&kn->peers.nelems));
+	rhashtable_destroy(&kn->peers);
+	rhashtable_destroy(&kn->sessions_in);
 	rhashtable_destroy(&kn->sessions_out);
 }
 

@@ -38,6 +38,8 @@ typedef int32_t s32;
 #define __rcu
 #define __percpu
 #define __user
+#define IS_ENABLED(option)	0	/* no conntrack, no other kernel options */
+#define ____cacheline_aligned_in_smp
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
@@ -284,6 +286,12 @@ static inline __wsum skb_checksum(const struct sk_buff *skb, int offset,
 				      csum_partial(skb->frags + offset, len, 0),
 				      pos);
 	return csum;
+}
+
+/* No routes in the fuzzer: nothing is ever attached. */
+static inline void *skb_dst(const struct sk_buff *skb)
+{
+	return NULL;
 }
 
 static inline void skb_dst_drop(struct sk_buff *skb)

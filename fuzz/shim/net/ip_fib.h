@@ -19,12 +19,12 @@ struct flowi4 {
 	int flowi4_l3mdev;
 };
 
+struct fib_info;
+
 struct fib_result {
 	unsigned char type;
-	struct net_device *dev;
+	struct fib_info *fi;
 };
-
-#define FIB_RES_DEV(res)	((res).dev)
 
 extern struct net_device *knat_shim_fib_dev;
 
@@ -32,8 +32,14 @@ static inline int fib_lookup(struct net *net, struct flowi4 *fl4,
 			     struct fib_result *res, unsigned int flags)
 {
 	res->type = RTN_UNICAST;
-	res->dev = knat_shim_fib_dev;
+	res->fi = NULL;
 	return 0;
+}
+
+static inline bool fib_info_nh_uses_dev(struct fib_info *fi,
+					const struct net_device *dev)
+{
+	return dev == knat_shim_fib_dev;
 }
 
 #endif
