@@ -66,8 +66,9 @@ void nf_unregister_net_hooks(struct net *net, const struct nf_hook_ops *reg,
 {
 }
 
-/* Whatever it is: it only needs to be a device, and the same each time. */
-struct net_device *knat_shim_fib_dev = (struct net_device *)&fz_kn;
+/* The device every packet comes in on, and every route leaves by. */
+static struct net_device fz_dev = { .ifindex = 2 };
+struct net_device *knat_shim_fib_dev = &fz_dev;
 
 int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 			 u8 tos, struct net_device *devin)
@@ -195,6 +196,16 @@ static void fz_config_init(void)
 }
 
 /* config.c's lookups, linear. */
+/* session.c's reverse-path cache: none, every check looks the FIB up. */
+bool knat_host_rp_cached(struct knat_net *kn, __be32 addr, u64 seen)
+{
+	return false;
+}
+
+void knat_host_rp_cache(struct knat_net *kn, __be32 addr, u64 seen)
+{
+}
+
 /* config.c's lookups, by a walk of the few networks and addresses. */
 struct knat_network *knat_network_of(const struct knat_config *cfg,
 				     __be32 addr)

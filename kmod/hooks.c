@@ -576,6 +576,27 @@ static bool knat_from_inside(struct net *net, const struct net_device *in,
 }
 
 /*
+ * The same, remembered per internal host until the routes change: a
+ * host's flows after its first pay a hash lookup, not a FIB lookup.
+ */
+static bool knat_from_inside_cached(struct knat_net *kn,
+				    const struct net_device *in,
+				    __be32 saddr)
+{
+	u64 seen;
+
+	if (!in)
+		return true;
+	seen = (u64)in->ifindex << 32 | (u32)rt_genid_ipv4(kn->net);
+	if (knat_host_rp_cached(kn, saddr, seen))
+		return true;
+	if (!knat_from_inside(kn->net, in, saddr))
+		return false;
+	knat_host_rp_cache(kn, saddr, seen);
+	return true;
+}
+
+/*
  * An inbound packet's destination was rewritten at PREROUTING: a route
  * attached to it (looped back, or by an earlier hook) is for the old
  * destination.  Routing after the hook looks the new one up, as it does
@@ -797,7 +818,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 	if (!s || READ_ONCE(s->dead)) {
 		if (l4.proto == IPPROTO_TCP && !knat_tcp_opens_out(skb, &l4))
 			return knat_drop(n->stats, KNAT_CNT_DROP_TCP_INVALID);
-		if (!knat_from_inside(state->net, state->in, iph->saddr))
+		if (!knat_from_inside_cached(kn, state->in, iph->saddr))
 			return knat_drop(n->stats, KNAT_CNT_DROP_SPOOFED);
 		p = rcu_dereference(n->params);
 		if (kind == KNAT_PKT_GENERIC)
@@ -1039,7 +1060,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		return NF_ACCEPT;
 	saddr = iph->saddr;
 	daddr = iph->daddr;
-	if (!knat_from_inside(kn->net, skb->dev, saddr))
+	if (!knat_from_inside_cached(kn, skb->dev, saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
 
 	/* The client's end: a 1:1 mapping, or a session going out. */

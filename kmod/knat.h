@@ -231,6 +231,13 @@ struct knat_host {
 	struct rhash_head node;
 	__be32 addr;
 	u32 n_sessions;			/* under tbl_lock */
+	/*
+	 * The interface the reverse-path check last found the host behind
+	 * (ifindex << 32) and the routing generation it was true for
+	 * (rt_genid_ipv4()), so that its next flows need no FIB lookup;
+	 * 0: none.  Lockless, one word.
+	 */
+	u64 rp_seen;
 	struct rcu_head rcu;
 };
 
@@ -444,6 +451,8 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 u32 knat_session_timeout(const struct knat_session *s,
 			 const struct knat_params *p);
 bool knat_session_embryonic(const struct knat_session *s);
+bool knat_host_rp_cached(struct knat_net *kn, __be32 addr, u64 seen);
+void knat_host_rp_cache(struct knat_net *kn, __be32 addr, u64 seen);
 int knat_embryos_alloc(struct knat_network *n);
 void knat_embryos_free(struct knat_network *n);
 u32 knat_session_age(const struct knat_session *s);

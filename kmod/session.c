@@ -691,6 +691,23 @@ static struct knat_host *knat_host_get(struct knat_net *kn, __be32 addr)
 	return rhashtable_lookup(&kn->hosts, &addr, knat_host_params);
 }
 
+/* Was @addr found behind the interface and generation @seen?  Under RCU. */
+bool knat_host_rp_cached(struct knat_net *kn, __be32 addr, u64 seen)
+{
+	struct knat_host *host = knat_host_get(kn, addr);
+
+	return host && READ_ONCE(host->rp_seen) == seen;
+}
+
+/* It was, by a FIB lookup just now.  Under RCU. */
+void knat_host_rp_cache(struct knat_net *kn, __be32 addr, u64 seen)
+{
+	struct knat_host *host = knat_host_get(kn, addr);
+
+	if (host && READ_ONCE(host->rp_seen) != seen)
+		WRITE_ONCE(host->rp_seen, seen);
+}
+
 /* Choose the external address of an internal host (paired pooling). */
 static struct knat_extaddr *knat_pick_extaddr(const struct knat_params *p,
 					      __be32 int_addr)
