@@ -283,6 +283,33 @@ static void knat_free_batch_put(struct knat_free_batch *b)
 		kfree(b);
 }
 
+/*
+ * Make sure kn->evicted has room for one more session, before a session
+ * is published that may have to be withdrawn.  Under tbl_lock.
+ */
+static int knat_evicted_reserve(struct knat_net *kn)
+{
+	struct knat_free_batch *b = kn->evicted;
+
+	if (b)
+		return 0;
+	b = kmalloc(sizeof(*b), GFP_ATOMIC);
+	if (!b)
+		return -ENOMEM;
+	b->n = 0;
+	kn->evicted = b;
+	return 0;
+}
+
+/* Past kn->evicted's last slot: hand it to RCU.  Under tbl_lock. */
+static void knat_evicted_full(struct knat_net *kn)
+{
+	if (kn->evicted->n == KNAT_BATCH) {
+		knat_free_batch_put(kn->evicted);
+		kn->evicted = NULL;
+	}
+}
+
 static void knat_mapping_free_rcu(struct rcu_head *head)
 {
 	kmem_cache_free(knat_mapping_cache,
@@ -804,22 +831,14 @@ static bool knat_evict_embryo(struct knat_net *kn, struct knat_network *n)
 		    !knat_session_embryonic(s))
 			continue;
 
+		if (knat_evicted_reserve(kn))
+			return false;
 		b = kn->evicted;
-		if (!b) {
-			b = kmalloc(sizeof(*b), GFP_ATOMIC);
-			if (!b)
-				return false;
-			b->n = 0;
-			kn->evicted = b;
-		}
 		knat_count(n->stats, KNAT_CNT_SESSIONS_EVICTED);
 		knat_nl_notify_session(kn, s, KNAT_CMD_SESSION_DEL,
 				       KNAT_REASON_EVICTED);
 		knat_session_unlink(kn, s, b);
-		if (b->n == KNAT_BATCH) {
-			knat_free_batch_put(b);
-			kn->evicted = NULL;
-		}
+		knat_evicted_full(kn);
 		return true;
 	}
 	return false;
@@ -966,11 +985,16 @@ err_port:
  * is left in the tables; -EEXIST when the flow has a session already
  * (another CPU made it meanwhile): that one is in *@otherp.  Looking it up
  * and inserting are one walk of the bucket, which matters to new flows.
+ *
+ * Once in sessions_out the session is visible to lock-free readers: if a
+ * later step fails it is marked dead and given to RCU with kn->evicted
+ * (reserved first), and *@sp becomes NULL: the caller must not free it.
  */
-static int knat_session_link(struct knat_net *kn, struct knat_session *s,
+static int knat_session_link(struct knat_net *kn, struct knat_session **sp,
 			     struct knat_mapping *m, struct knat_host **hostp,
 			     struct knat_session **otherp)
 {
+	struct knat_session *s = *sp;
 	struct knat_out_key out_key = {
 		.int_addr = s->int_addr, .rem_addr = s->rem_addr,
 		.int_port = s->int_port, .rem_port = s->rem_port,
@@ -1000,6 +1024,9 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 		*hostp = host;
 	}
 
+	err = knat_evicted_reserve(kn);
+	if (err)
+		return err;
 	other = rhashtable_lookup_get_insert_key(&kn->sessions_out, &out_key,
 						 &s->out_node,
 						 knat_out_params);
@@ -1019,8 +1046,12 @@ static int knat_session_link(struct knat_net *kn, struct knat_session *s,
 					       knat_in_params);
 	}
 	if (err) {
+		WRITE_ONCE(s->dead, 1);
 		rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 				       knat_out_params);
+		kn->evicted->s[kn->evicted->n++] = s;
+		knat_evicted_full(kn);
+		*sp = NULL;
 		return err;
 	}
 
@@ -1111,7 +1142,7 @@ struct knat_session *knat_session_create_out(struct knat_net *kn,
 	}
 
 	knat_session_init(s, n, m, rem_addr, rem_port, 0);
-	err = knat_session_link(kn, s, m, &host, &other);
+	err = knat_session_link(kn, &s, m, &host, &other);
 	if (err)
 		goto err_map;
 	spin_unlock_bh(&kn->tbl_lock);
@@ -1131,7 +1162,8 @@ err_unlock:
 		other = knat_session_out(kn, proto, int_addr, int_port,
 					 rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
-	kmem_cache_free(knat_session_cache, s);
+	if (s)
+		kmem_cache_free(knat_session_cache, s);
 	if (other)
 		return other;
 	if (err != -EAGAIN)
@@ -1179,7 +1211,7 @@ struct knat_session *knat_session_create_in(struct knat_net *kn,
 
 	knat_session_init(s, n, m, rem_addr, rem_port,
 			  KNAT_TCP_INBOUND | KNAT_SESS_INBOUND);
-	err = knat_session_link(kn, s, m, &host, &other);
+	err = knat_session_link(kn, &s, m, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
@@ -1198,7 +1230,8 @@ err_unlock:
 		other = knat_session_out(kn, m->proto, m->int_addr,
 					 m->int_port, rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
-	kmem_cache_free(knat_session_cache, s);
+	if (s)
+		kmem_cache_free(knat_session_cache, s);
 	if (other)
 		return other;
 	if (err != -EAGAIN)
@@ -1263,7 +1296,7 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 	atomic_set(&s->state, 0);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
-	err = knat_session_link(kn, s, NULL, &host, &other);
+	err = knat_session_link(kn, &s, NULL, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
@@ -1277,7 +1310,8 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 
 err_unlock:
 	spin_unlock_bh(&kn->tbl_lock);
-	kmem_cache_free(knat_session_cache, s);
+	if (s)
+		kmem_cache_free(knat_session_cache, s);
 	if (other)
 		return other;
 	knat_count_create_error(n, err);
@@ -1336,7 +1370,7 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 			      KNAT_SESS_INBOUND);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
-	err = knat_session_link(kn, s, NULL, &host, &other);
+	err = knat_session_link(kn, &s, NULL, &host, &other);
 	if (err) {
 		knat_host_put_unused(kn, host);
 		goto err_unlock;
@@ -1356,7 +1390,8 @@ err_unlock:
 		other = knat_session_out(kn, sm->proto, sm->int_addr, int_port,
 					 rem_addr, rem_port);
 	spin_unlock_bh(&kn->tbl_lock);
-	kmem_cache_free(knat_session_cache, s);
+	if (s)
+		kmem_cache_free(knat_session_cache, s);
 	if (other)
 		return other;
 	knat_count_create_error(n, err);
