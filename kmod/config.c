@@ -1352,6 +1352,18 @@ int knat_txn_commit(struct knat_txn *t)
 		kn->defrag = true;
 	}
 
+	/*
+	 * A new network is reachable by packets (and the collector) as soon
+	 * as the view is published: its settings and id come first.
+	 */
+	list_for_each_entry(st, &t->stages, list) {
+		if (st->is_new && !st->deleted) {
+			st->n->id = ++kn->next_id;
+			rcu_assign_pointer(st->n->params, st->p);
+			st->p = NULL;
+		}
+	}
+
 	/* Publish: the view first, so new addresses are known inbound. */
 	old = rcu_replace_pointer(kn->config, cfg, lockdep_is_held(&kn->lock));
 	if (old)
@@ -1365,9 +1377,6 @@ int knat_txn_commit(struct knat_txn *t)
 			continue;
 		}
 		if (st->is_new) {
-			st->n->id = ++kn->next_id;
-			rcu_assign_pointer(st->n->params, st->p);
-			st->p = NULL;
 			list_add_tail(&st->n->list, &kn->networks);
 			kn->n_networks++;
 			knat_nl_notify_network(kn, st->n, KNAT_CMD_NETWORK_NEW);
