@@ -1060,8 +1060,6 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		return NF_ACCEPT;
 	saddr = iph->saddr;
 	daddr = iph->daddr;
-	if (!knat_from_inside_cached(kn, skb->dev, saddr))
-		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
 
 	/* The client's end: a 1:1 mapping, or a session going out. */
 	if (cfg->n_ipmaps) {
@@ -1087,6 +1085,16 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 					    ntohs(l4.dport)))
 				return NF_ACCEPT;
 		}
+	}
+	/*
+	 * Hairpinned, so from one of our hosts: from where the route to it
+	 * leaves, or spoofed.  Only now: anything else from an internal
+	 * address to ours (the router's own packets from its inside address
+	 * come in on lo) is the router's business, not knat's.
+	 */
+	if (!knat_from_inside_cached(kn, skb->dev, saddr))
+		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
+	if (!cs) {
 		if (!cm_c) {
 			cs = knat_session_create_out(kn, cn, cp, l4.proto,
 						     saddr, l4.sport, daddr,

@@ -16,7 +16,8 @@
 # which answer with the address and port they see: 203.0.113.1 and the
 # router's source port.  The loopback counter moves; nothing leaves by
 # ext0.  The router's own listeners answer the router, the server and
-# client1 as themselves, and the loopback counter does not move for them.
+# client1 as themselves (the router also from its inside address, which
+# is no spoof), and the loopback counter does not move for them.
 # After `map del`, the router's connection to 8080 fails.
 
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +96,17 @@ check_eq "the server's UDP to the router's 9998" "203.0.113.2:43015" "$out"
 out=$(tcp_peer "$CLIENT1" 203.0.113.1 9999 43016)
 check_eq "client1's TCP to the router's 203.0.113.1:9999, untranslated" \
 	"198.18.0.2:43016" "$out"
+# From the router's inside address to its outside one: the router's own
+# business, never "spoofed" (it comes in on lo, where no route to
+# 198.18.0.1 leaves).
+# (TCP: the UDP server's answers leave from the address routing picks.)
+sp=$(counter "$R" drop_spoofed net0)
+out=$(ip netns exec "$R" timeout "$(scaled 20)" socat -u -T "$(scaled 10)" \
+	"TCP:203.0.113.1:9999,bind=198.18.0.1:43019,connect-timeout=$(scaled 5)" \
+	- </dev/null 2>/dev/null)
+check_eq "the router's TCP from 198.18.0.1 to its own 203.0.113.1:9999" \
+	"198.18.0.1 43019" "$out"
+check_eq "... not counted as spoofed" "$sp" "$(counter "$R" drop_spoofed net0)"
 out=$(tcp_peer "$R" 198.18.0.2 80 43017)
 check_eq "the router's TCP straight to client1:80, untranslated" \
 	"198.18.0.1:43017" "$out"
