@@ -690,6 +690,66 @@ class Bench:
                               rec["vmalloc_per_session"],
                               rec["memfree_per_session"]))
 
+    def w6(self):
+        """W1 with many networks (issue 13 item 10): the same 1 000
+        established flows through knat's network "lan", with 1, 100 and
+        1 000 networks in the namespace, each beside plain forwarding in a
+        fresh pair of set-ups.  The other networks are the per-packet
+        lookups' worst case: internal prefixes of three lengths (/26, /28,
+        /30) in 198.19.0.0/16, 80 other external addresses, and up to 50
+        1:1 mappings and 100 port mappings of lan's, none of which the
+        flows use."""
+        fl = Flows(8, 125, 1, port_base=20000)
+        counts = (1, 1000) if self.quick else (1, 100, 1000)
+        for nn in counts:
+            log("W6: %d networks, %d established flows, %d packets per run, "
+                "%d runs" % (nn, fl.count, self.count, self.runs))
+            insts = self.build(["plain", "knat"], "n")
+            if nn > 1:
+                conf = self.w6_conf(nn)
+                path = "/tmp/w6-%d.conf" % nn
+                with open(path, "w") as f:
+                    f.write(conf)
+                t = time.monotonic()
+                with InNs(insts["knat"].rtr):
+                    sh([NATCTL, "-f", path])
+                    got = len(json.loads(sh([NATCTL, "-j", "network",
+                                             "show"])))
+                log("  applied %d lines in %.1fs: %d networks" % (
+                    conf.count("\n"), time.monotonic() - t, got))
+                if got != nn:
+                    self.fail("W6: %d networks, not %d" % (got, nn))
+            for k in ("plain", "knat"):
+                self.warm(insts[k], fl)
+            for r in range(self.runs):
+                line = []
+                for k in ("plain", "knat"):
+                    m = self.measure(insts[k], self.count, "W6",
+                                     networks=nn, flows=fl.count, run=r,
+                                     flow_shape=fl.desc())
+                    line.append("%s %.0f" % (k, m["rate"]))
+                log("  run %d: %s pps" % (r, ", ".join(line)))
+            for i in insts.values():
+                i.destroy()
+
+    @staticmethod
+    def w6_conf(nn):
+        """natctl -f lines for nn - 1 networks besides lan."""
+        lines = []
+        for i in range(1, nn):
+            b = i - 1
+            plen = 26 + 2 * (i % 3)
+            lines.append("network add x%d internal 198.19.%d.%d/%d external "
+                         "203.0.113.%d" % (i, b // 4, (b % 4) * 64, plen,
+                                           10 + i % 80))
+        for j in range(min(50, nn - 1)):
+            lines.append("map add x%d ip 203.0.113.%d to 198.19.%d.%d" % (
+                j + 1, 100 + j, j // 4, (j % 4) * 64 + 1))
+        for j in range(min(100, nn - 1)):
+            lines.append("map add lan tcp %d to 198.18.2.%d:80" % (
+                2000 + j, 1 + j))
+        return "".join(line + "\n" for line in lines)
+
     def w4_w5(self):
         """W4, memory per session at two table sizes, and W5, W1 over a
         table of the larger size against 1000 sessions.
@@ -797,7 +857,7 @@ def main():
     ap.add_argument("--iperf-bytes", help="bytes per iperf3 run (W3)")
     ap.add_argument("--clock", default="wall",
                     help="what guest time is: wall, or icount:SHIFT")
-    ap.add_argument("--only", default="W1,W2,W3,W4",
+    ap.add_argument("--only", default="W1,W2,W3,W4,W6",
                     help="workloads, comma-separated (W4 includes W5)")
     args = ap.parse_args()
 
@@ -815,6 +875,10 @@ def main():
                     log("%s done in %.0fs" % (name, time.monotonic() - t))
             for i in insts.values():
                 i.destroy()
+        if "W6" in only:
+            t = time.monotonic()
+            b.w6()
+            log("W6 done in %.0fs" % (time.monotonic() - t))
         if "W4" in only:
             t = time.monotonic()
             b.w4_w5()
@@ -825,7 +889,10 @@ def main():
     finally:
         for i in list(LIVE):
             i.destroy()
-        out = {"machine": machine(), "mode": "quick" if args.quick else "full",
+        full = set(only) >= {"W1", "W2", "W3", "W4", "W6"}
+        out = {"machine": machine(),
+               "mode": ("quick" if args.quick else "full") if full else
+               "partial", "only": only,
                "clock": args.clock, "packets_per_run": b.count,
                "runs": b.runs, "started": start,
                "guest_seconds": time.time() - start, "errors": b.errors,
