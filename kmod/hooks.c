@@ -32,6 +32,9 @@
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 #include <net/netfilter/nf_conntrack.h>
 #endif
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+#include <linux/netfilter_bridge.h>
+#endif
 
 #include "knat.h"
 
@@ -923,6 +926,32 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 }
 
 /*
+ * A packet to hairpin that crosses the IPv4 hooks from inside a bridge:
+ * br_netfilter's PREROUTING pass (bridge-nf-call-iptables=1, Docker's
+ * setting), where one internal host talks to another over the bridge the
+ * router is on.  br_netfilter routes the packet again once the hooks are
+ * done, from its new source, which for a hairpinned packet is the
+ * router's own external address: a martian, dropped in silence.  knat
+ * drops it itself, counts it and says why, until hairpinning learns to
+ * translate the source after routing, as nf_nat does at POSTROUTING.
+ */
+static bool knat_bridged_hairpin(struct knat_network *cn,
+				 const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	const struct nf_bridge_info *nb = nf_bridge_info_get(skb);
+
+	if (nb && nb->in_prerouting) {
+		net_warn_ratelimited("knat: %s: hairpinning across a bridge with bridge-nf-call-iptables=1 is not supported: dropped (drop_bridged_hairpin)\n",
+				     cn->name);
+		knat_count(cn->stats, KNAT_CNT_DROP_BRIDGED_HAIRPIN);
+		return true;
+	}
+#endif
+	return false;
+}
+
+/*
  * An ICMP echo reply from a 1:1-mapped internal host to an external
  * address (@l4 parsed): the answer to a hairpinned ping (RFC 5508 REQ-7).
  * Its source becomes the mapping's external address, its destination
@@ -951,6 +980,8 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 			    cm->ext_addr, 0);
 	if (!s || READ_ONCE(s->dead))
 		return NF_ACCEPT;
+	if (knat_bridged_hairpin(cn, skb))
+		return NF_DROP;
 
 	skb_dst_drop(skb);
 	if (ip_route_input_noref(skb, s->int_addr, iph->saddr, iph->tos,
@@ -994,6 +1025,8 @@ static unsigned int knat_hairpin_error(struct knat_net *kn,
 		return NF_ACCEPT;
 	if (!knat_from_inside(kn->net, skb->dev, iph->saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
+	if (knat_bridged_hairpin(cn, skb))
+		return NF_DROP;
 	/* The client's session, seen from the host's external end. */
 	cs = knat_session_in(kn, in->proto, in->saddr, in->sport,
 			     ts->ext_addr, ts->ext_port);
@@ -1094,6 +1127,8 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	 */
 	if (!knat_from_inside_cached(kn, skb->dev, saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
+	if (knat_bridged_hairpin(cn, skb))
+		return NF_DROP;
 	if (!cs) {
 		if (!cm_c) {
 			cs = knat_session_create_out(kn, cn, cp, l4.proto,

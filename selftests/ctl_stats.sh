@@ -72,8 +72,9 @@ check_match "client2, UDP: answered" '^203\.0\.113\.1:' \
 	"$(udp "$CLIENT2" 40001)"
 
 j0=$(stats)
-counters='["drop_filtered","drop_host_limit","drop_inbound_limit",
-	"drop_malformed","drop_no_port","drop_nomem","drop_spoofed",
+counters='["drop_bridged_hairpin","drop_filtered","drop_host_limit",
+	"drop_inbound_limit","drop_malformed","drop_no_port","drop_nomem",
+	"drop_spoofed",
 	"drop_table_full","drop_tcp_invalid","drop_tcp_no_syn",
 	"drop_untranslatable","hairpinned","icmp_errors_translated","loopback",
 	"sessions_active","sessions_added","sessions_deleted",

@@ -626,6 +626,11 @@ enum knat_counter {
 					 * came in where that source is not
 					 * routed (reverse path)
 					 */
+	KNAT_CNT_DROP_BRIDGED_HAIRPIN,	/* a packet to hairpin that crosses
+					 * the IPv4 hooks inside a bridge
+					 * (br_netfilter): cannot be routed
+					 * back after translation
+					 */
 
 	__KNAT_CNT_MAX,
 };

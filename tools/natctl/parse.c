@@ -65,6 +65,7 @@ static const struct keyword counter[] = {
 	{ "sessions_evicted",		KNAT_CNT_SESSIONS_EVICTED },
 	{ "drop_untranslatable",	KNAT_CNT_DROP_UNTRANSLATABLE },
 	{ "drop_spoofed",		KNAT_CNT_DROP_SPOOFED },
+	{ "drop_bridged_hairpin",	KNAT_CNT_DROP_BRIDGED_HAIRPIN },
 };
 
 const struct keyword_table kw_on_off = KEYWORDS(on_off);
