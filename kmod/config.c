@@ -948,10 +948,14 @@ static void knat_config_add_addr(struct knat_config *cfg, __be32 addr)
 	cfg->addrs[cfg->n_addrs++] = addr;
 }
 
+#define KNAT_BLOCK_MASK	htonl(0xffff0000)
+
 static void knat_config_add_net(struct knat_config *cfg,
 				struct knat_network *n)
 {
-	unsigned int i;
+	struct knat_blkent *b;
+	unsigned int i, j;
+	__be32 block;
 
 	cfg->networks[cfg->n_networks++] = n;
 	for (i = knat_slot(n->prefix, cfg->net_bits); true;
@@ -961,10 +965,26 @@ static void knat_config_add_net(struct knat_config *cfg,
 	cfg->net_hash[i].prefix = n->prefix;
 	cfg->net_hash[i].mask = n->mask;
 	cfg->net_hash[i].n = n;
-	for (i = 0; i < cfg->n_plens; i++)
-		if (cfg->plen_mask[i] == n->mask)
-			return;
-	cfg->plen_mask[cfg->n_plens++] = n->mask;
+	for (j = 0; j < cfg->n_plens; j++)
+		if (cfg->plen_mask[j] == n->mask)
+			break;
+	if (j == cfg->n_plens)
+		cfg->plen_mask[cfg->n_plens++] = n->mask;
+
+	/* Its /16 block, or the lengths every lookup probes. */
+	if ((n->mask & KNAT_BLOCK_MASK) != KNAT_BLOCK_MASK) {
+		cfg->short_lens |= BIT_ULL(j);
+		return;
+	}
+	block = n->prefix & KNAT_BLOCK_MASK;
+	for (i = knat_slot(block, cfg->net_bits); true;
+	     i = knat_slot_next(i, cfg->net_bits)) {
+		b = &cfg->blk_hash[i];
+		if (!b->lens || b->block == block)
+			break;
+	}
+	b->block = block;
+	b->lens |= BIT_ULL(j);
 }
 
 static void knat_config_add_ipmap(const struct knat_cmap **tbl, u8 bits,
@@ -1013,24 +1033,62 @@ static void knat_config_add(struct knat_config *cfg, struct knat_network *n,
 	}
 }
 
-/* The network whose internal prefix holds @addr, or NULL.  Under RCU. */
+/* The network of prefix length plen_mask[@j] that holds @addr, or NULL. */
+static __always_inline struct knat_network *
+knat_network_probe(const struct knat_config *cfg, __be32 addr, unsigned int j)
+{
+	__be32 mask = cfg->plen_mask[j], key = addr & mask;
+	const struct knat_netent *e;
+	unsigned int i;
+
+	for (i = knat_slot(key, cfg->net_bits); true;
+	     i = knat_slot_next(i, cfg->net_bits)) {
+		e = &cfg->net_hash[i];
+		if (!e->n)
+			return NULL;
+		if (e->prefix == key && e->mask == mask)
+			return e->n;
+	}
+}
+
+/* Which prefix lengths (plen_mask[] bits) @addr's /16 block holds. */
+static u64 knat_block_lens(const struct knat_config *cfg, __be32 addr)
+{
+	__be32 block = addr & KNAT_BLOCK_MASK;
+	const struct knat_blkent *b;
+	unsigned int i;
+
+	for (i = knat_slot(block, cfg->net_bits); true;
+	     i = knat_slot_next(i, cfg->net_bits)) {
+		b = &cfg->blk_hash[i];
+		if (!b->lens)
+			return 0;
+		if (b->block == block)
+			return b->lens;
+	}
+}
+
+/*
+ * The network whose internal prefix holds @addr, or NULL.  Under RCU.
+ * With one prefix length (the usual case), one probe; with more, one for
+ * the address's /16 block, then one per length that block holds.
+ */
 struct knat_network *knat_network_of(const struct knat_config *cfg,
 				     __be32 addr)
 {
-	unsigned int i, j;
+	struct knat_network *n;
+	unsigned int j;
+	u64 lens;
 
-	for (j = 0; j < cfg->n_plens; j++) {
-		__be32 mask = cfg->plen_mask[j], key = addr & mask;
-		const struct knat_netent *e;
-
-		for (i = knat_slot(key, cfg->net_bits); true;
-		     i = knat_slot_next(i, cfg->net_bits)) {
-			e = &cfg->net_hash[i];
-			if (!e->n)
-				break;
-			if (e->prefix == key && e->mask == mask)
-				return e->n;
-		}
+	if (cfg->n_plens <= 1)
+		return cfg->n_plens ? knat_network_probe(cfg, addr, 0) : NULL;
+	lens = cfg->short_lens | knat_block_lens(cfg, addr);
+	while (lens) {
+		j = __ffs64(lens);
+		lens &= lens - 1;
+		n = knat_network_probe(cfg, addr, j);
+		if (n)
+			return n;
 	}
 	return NULL;
 }
@@ -1164,7 +1222,8 @@ static struct knat_config *knat_txn_config(struct knat_txn *t)
 	ipm_bits = knat_table_bits(n_maps);
 	cfg = kvzalloc(struct_size(cfg, networks, n_nets) +
 		       2 * n_maps * sizeof(struct knat_cmap) +
-		       BIT(net_bits) * sizeof(struct knat_netent) +
+		       BIT(net_bits) * (sizeof(struct knat_netent) +
+					sizeof(struct knat_blkent)) +
 		       2 * BIT(ipm_bits) * sizeof(struct knat_cmap *) +
 		       (n_addrs + BIT(addr_bits)) * sizeof(__be32) +
 		       __alignof__(struct knat_cmap), GFP_KERNEL);
@@ -1174,7 +1233,8 @@ static struct knat_config *knat_txn_config(struct knat_txn *t)
 			       __alignof__(struct knat_cmap));
 	cfg->ipmaps = cfg->pmaps + n_maps;
 	cfg->net_hash = (struct knat_netent *)(cfg->ipmaps + n_maps);
-	cfg->ipm_ext = (const struct knat_cmap **)(cfg->net_hash +
+	cfg->blk_hash = (struct knat_blkent *)(cfg->net_hash + BIT(net_bits));
+	cfg->ipm_ext = (const struct knat_cmap **)(cfg->blk_hash +
 						   BIT(net_bits));
 	cfg->ipm_int = cfg->ipm_ext + BIT(ipm_bits);
 	cfg->addrs = (__be32 *)(cfg->ipm_int + BIT(ipm_bits));

@@ -145,6 +145,17 @@ struct knat_netent {
 };
 
 /*
+ * A /16 block that holds internal prefixes of /16 or longer, and which
+ * lengths they have (bits: indexes into knat_config.plen_mask[]), so that
+ * a lookup probes only those: one hash probe for an address outside every
+ * internal prefix, whatever the number of prefix lengths.
+ */
+struct knat_blkent {
+	__be32 block;
+	u64 lens;			/* 0: an empty slot */
+};
+
+/*
  * What the packet path reads: the networks, for matching a source against
  * the internal prefixes, every external address (the networks', and the
  * mappings'), for a cheap test of whether an inbound packet can concern
@@ -168,8 +179,10 @@ struct knat_config {
 	struct knat_cmap *ipmaps;	/* likewise */
 	unsigned int n_plens;		/* distinct prefix lengths */
 	__be32 plen_mask[33];
+	u64 short_lens;			/* plen_mask[] bits shorter than /16 */
 	u8 net_bits, addr_bits, ipm_bits;	/* log2 of the tables' sizes */
 	struct knat_netent *net_hash;
+	struct knat_blkent *blk_hash;	/* BIT(net_bits) slots too */
 	__be32 *addr_hash;		/* 0: empty (never an address) */
 	const struct knat_cmap **ipm_ext, **ipm_int;
 	struct rcu_head rcu;
