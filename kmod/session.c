@@ -844,14 +844,21 @@ static bool knat_evict_embryo(struct knat_net *kn, struct knat_network *n)
 	return false;
 }
 
-/* Hand the evicted sessions waiting in kn->evicted to RCU.  Process context. */
-static void knat_evicted_flush(struct knat_net *kn)
+/*
+ * Hand the evicted sessions waiting in kn->evicted to RCU.  Process
+ * context.  An empty batch stays (every new session reserves one, see
+ * knat_session_link()), unless the namespace is going (@final).
+ */
+static void knat_evicted_flush(struct knat_net *kn, bool final)
 {
 	struct knat_free_batch *b;
 
 	spin_lock_bh(&kn->tbl_lock);
 	b = kn->evicted;
-	kn->evicted = NULL;
+	if (b && !b->n && !final)
+		b = NULL;
+	else
+		kn->evicted = NULL;
 	spin_unlock_bh(&kn->tbl_lock);
 	knat_free_batch_put(b);
 }
@@ -1602,7 +1609,7 @@ static void knat_gc_work(struct work_struct *work)
 	}
 	rhashtable_walk_exit(&kn->gc_iter);
 	kn->gc_iter_active = false;
-	knat_evicted_flush(kn);
+	knat_evicted_flush(kn, false);
 
 	/* An empty table is left alone until a session is added. */
 	if (!atomic_read(&kn->n_sessions))
@@ -1747,7 +1754,7 @@ void knat_session_exit_net(struct knat_net *kn)
 	cancel_delayed_work_sync(&kn->gc_work);
 	if (kn->gc_iter_active)
 		rhashtable_walk_exit(&kn->gc_iter);
-	knat_evicted_flush(kn);
+	knat_evicted_flush(kn, true);
 
 	WARN_ON(atomic_read(&kn->n_sessions) || atomic_read(&kn->n_mappings) ||
 		atomic_read(&kn->n_hosts));
