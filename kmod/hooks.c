@@ -766,6 +766,95 @@ static unsigned int knat_error(struct knat_net *kn, struct sk_buff *skb,
 }
 
 /* Outbound: from an internal prefix to anywhere outside every one. */
+/*
+ * From a 1:1-mapped host (@saddr) to a host whose hairpinned flow with it
+ * has session @s: @s's remote end is the mapping's address and the port
+ * the packet comes from (@sport, 0 for an echo reply).
+ */
+static const struct knat_cmap *knat_hairpin_cmap(const struct knat_config *cfg,
+						 const struct knat_session *s,
+						 __be32 saddr, __be16 sport)
+{
+	const struct knat_cmap *cm;
+
+	if (!s || !cfg->n_ipmaps)
+		return NULL;
+	cm = knat_cmap_ip_int(cfg, saddr);
+	if (!cm || s->rem_addr != cm->ext_addr || s->rem_port != sport)
+		return NULL;
+	return cm;
+}
+
+/*
+ * Inside to inside at FORWARD, from network @n: the second half of a
+ * hairpinned packet (knat_hairpin_split()), whose destination PREROUTING
+ * translated.  Its source becomes the external end of its session, or of
+ * its 1:1 mapping; an ICMP error's embedded destination too.  Anything
+ * else between internal hosts is none of knat's business.
+ */
+static unsigned int knat_hairpin_forward(struct knat_net *kn,
+					 const struct knat_config *cfg,
+					 struct knat_network *n,
+					 struct sk_buff *skb)
+{
+	const struct knat_cmap *cm;
+	const struct icmphdr *ih;
+	struct knat_session *s;
+	const struct iphdr *iph;
+	struct knat_inner in;
+	struct knat_l4 l4;
+	int err;
+
+	if (!atomic_read(&kn->hairpins.nelems) || ip_is_fragment(ip_hdr(skb)))
+		return NF_ACCEPT;
+	switch (knat_parse(skb, true, &l4, &in)) {
+	case KNAT_PKT_FLOW:
+		iph = ip_hdr(skb);
+		s = knat_hairpin_find(kn, l4.proto, iph->saddr, l4.sport,
+				      iph->daddr, l4.dport);
+		if (s) {
+			err = knat_rewrite(skb, &l4, true, s->ext_addr,
+					   s->ext_port);
+			break;
+		}
+		s = knat_hairpin_find(kn, l4.proto, iph->daddr, l4.dport,
+				      iph->saddr, l4.sport);
+		cm = knat_hairpin_cmap(cfg, s, iph->saddr, l4.sport);
+		if (!cm)
+			return NF_ACCEPT;
+		err = knat_rewrite(skb, &l4, true, cm->ext_addr, l4.sport);
+		break;
+	case KNAT_PKT_ICMP_ERROR:
+		s = knat_hairpin_find(kn, in.proto, in.daddr, in.dport,
+				      in.saddr, in.sport);
+		if (!s)
+			return NF_ACCEPT;
+		err = knat_rewrite_error(skb, &l4, &in, s, true, true);
+		break;
+	case KNAT_PKT_OTHER:
+		/* An echo reply from a 1:1-mapped host. */
+		if (l4.proto != IPPROTO_ICMP)
+			return NF_ACCEPT;
+		ih = (const struct icmphdr *)(skb->data + l4.off);
+		if (ih->type != ICMP_ECHOREPLY)
+			return NF_ACCEPT;
+		iph = ip_hdr(skb);
+		s = knat_hairpin_find(kn, IPPROTO_ICMP, iph->daddr,
+				      ih->un.echo.id, iph->saddr, 0);
+		cm = knat_hairpin_cmap(cfg, s, iph->saddr, 0);
+		if (!cm)
+			return NF_ACCEPT;
+		err = knat_rewrite_addr(skb, true, cm->ext_addr);
+		break;
+	default:
+		return NF_ACCEPT;
+	}
+	if (err)
+		return knat_drop(n->stats, KNAT_CNT_DROP_NOMEM);
+	knat_ct_no_offload(skb);
+	return NF_ACCEPT;
+}
+
 static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
@@ -790,7 +879,7 @@ static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	}
 	if (knat_network_of(cfg, iph->daddr))
-		return NF_ACCEPT;
+		return knat_hairpin_forward(kn, cfg, n, skb);
 	/* Defragmentation runs before us: a fragment here cannot be NATed. */
 	if (ip_is_fragment(iph))
 		return knat_drop(n->stats, KNAT_CNT_DROP_MALFORMED);
@@ -926,29 +1015,84 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
 }
 
 /*
- * A packet to hairpin that crosses the IPv4 hooks from inside a bridge:
- * br_netfilter's PREROUTING pass (bridge-nf-call-iptables=1, Docker's
- * setting), where one internal host talks to another over the bridge the
- * router is on.  br_netfilter routes the packet again once the hooks are
- * done, from its new source, which for a hairpinned packet is the
- * router's own external address: a martian, dropped in silence.  knat
- * drops it itself, counts it and says why, until hairpinning learns to
- * translate the source after routing, as nf_nat does at POSTROUTING.
+ * Hairpinned flows are translated in two halves, as nf_nat translates
+ * them: the destination at PREROUTING, routed from the packet's real
+ * source, and the source at FORWARD (knat_hairpin_forward()).  Conntrack
+ * and a firewall on the router then see one flow between two internal
+ * endpoints, both ways, and br_netfilter routes the packet as bridged
+ * (its source is still a host's, not the router's own address).  FORWARD
+ * finds the source's translation in an index of the flow's sessions
+ * (knat_hairpin_link()): that of the side the packet comes from, or for a
+ * 1:1-mapped host, which has none, its peer's.  Where no entry can be had
+ * (out of memory, two flows that would look alike at FORWARD, a flow
+ * between two 1:1-mapped hosts, which has no session) the packet is
+ * translated both ways at PREROUTING instead, as knat did before: it
+ * arrives, but conntrack sees each direction as a flow of its own.
  */
-static bool knat_bridged_hairpin(struct knat_network *cn,
-				 const struct sk_buff *skb)
+static bool knat_hairpin_split(struct knat_net *kn, struct knat_session *cs,
+			       struct knat_session *ts, __be32 saddr,
+			       __be16 sport, __be32 daddr, __be16 dport)
+{
+	if (cs) {
+		if (knat_hairpin_link(kn, cs, daddr, dport))
+			return false;
+		/* For the packets coming back; they link it themselves. */
+		if (ts)
+			knat_hairpin_link(kn, ts, saddr, sport);
+		return true;
+	}
+	return ts && !knat_hairpin_link(kn, ts, saddr, sport);
+}
+
+/* Inside a bridge, br_netfilter routes the packet after PREROUTING. */
+static bool knat_in_bridge(const struct sk_buff *skb)
 {
 #if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
 	const struct nf_bridge_info *nb = nf_bridge_info_get(skb);
 
-	if (nb && nb->in_prerouting) {
-		net_warn_ratelimited("knat: %s: hairpinning across a bridge with bridge-nf-call-iptables=1 is not supported: dropped (drop_bridged_hairpin)\n",
-				     cn->name);
-		knat_count(cn->stats, KNAT_CNT_DROP_BRIDGED_HAIRPIN);
-		return true;
-	}
-#endif
+	return nb && nb->in_prerouting;
+#else
 	return false;
+#endif
+}
+
+/*
+ * Route a hairpinned packet whose destination becomes @daddr from where it
+ * really comes from (@saddr); not a redirect, the client never knew the
+ * target's address.  Inside a bridge br_netfilter does it.
+ */
+static int knat_hairpin_route(struct sk_buff *skb, __be32 daddr,
+			      __be32 saddr)
+{
+	skb_dst_drop(skb);
+	if (knat_in_bridge(skb))
+		return 0;
+	if (ip_route_input_noref(skb, daddr, saddr, ip_hdr(skb)->tos,
+				 skb->dev))
+		return -EHOSTUNREACH;
+	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
+	return 0;
+}
+
+/*
+ * A packet to hairpin that crosses the IPv4 hooks from inside a bridge:
+ * br_netfilter's PREROUTING pass (bridge-nf-call-iptables=1, Docker's
+ * setting), where one internal host talks to another over the bridge the
+ * router is on, and which knat must translate both ways at PREROUTING
+ * (knat_hairpin_split() says when).  br_netfilter routes the packet again
+ * once the hooks are done, from its new source, which is then the
+ * router's own external address: a martian, dropped in silence.  knat
+ * drops it itself, counts it and says why.
+ */
+static bool knat_bridged_hairpin(struct knat_network *cn,
+				 const struct sk_buff *skb)
+{
+	if (!knat_in_bridge(skb))
+		return false;
+	net_warn_ratelimited("knat: %s: this flow cannot be hairpinned across a bridge with bridge-nf-call-iptables=1: dropped (drop_bridged_hairpin)\n",
+			     cn->name);
+	knat_count(cn->stats, KNAT_CNT_DROP_BRIDGED_HAIRPIN);
+	return true;
 }
 
 /*
@@ -967,6 +1111,7 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 	const struct knat_cmap *cm;
 	const struct icmphdr *ih;
 	struct knat_session *s;
+	bool split;
 
 	if (l4->proto != IPPROTO_ICMP)
 		return NF_ACCEPT;
@@ -980,16 +1125,15 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 			    cm->ext_addr, 0);
 	if (!s || READ_ONCE(s->dead))
 		return NF_ACCEPT;
-	if (knat_bridged_hairpin(cn, skb))
+	/* FORWARD finds the pinging host's entry: the reply is to it. */
+	split = !knat_hairpin_link(kn, s, iph->saddr, 0);
+	if (!split && knat_bridged_hairpin(cn, skb))
 		return NF_DROP;
 
-	skb_dst_drop(skb);
-	if (ip_route_input_noref(skb, s->int_addr, iph->saddr, iph->tos,
-				 skb->dev))
+	if (knat_hairpin_route(skb, s->int_addr, iph->saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
-	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
 	knat_touch(s);
-	if (knat_rewrite_addr(skb, true, cm->ext_addr) ||
+	if ((!split && knat_rewrite_addr(skb, true, cm->ext_addr)) ||
 	    knat_rewrite(skb, l4, false, s->int_addr, s->int_port))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
 	this_cpu_inc(cm->m->stats->packets);
@@ -1015,6 +1159,7 @@ static unsigned int knat_hairpin_error(struct knat_net *kn,
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	struct knat_session *ts, *cs;
+	bool split;
 
 	if (in->proto != IPPROTO_TCP && in->proto != IPPROTO_UDP)
 		return NF_ACCEPT;
@@ -1025,25 +1170,24 @@ static unsigned int knat_hairpin_error(struct knat_net *kn,
 		return NF_ACCEPT;
 	if (!knat_from_inside(kn->net, skb->dev, iph->saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
-	if (knat_bridged_hairpin(cn, skb))
-		return NF_DROP;
 	/* The client's session, seen from the host's external end. */
 	cs = knat_session_in(kn, in->proto, in->saddr, in->sport,
 			     ts->ext_addr, ts->ext_port);
 	if (cs && READ_ONCE(cs->dead))
 		cs = NULL;
+	/* Hairpinned: the host's end at FORWARD, which finds @ts's entry. */
+	split = cs && !knat_hairpin_link(kn, ts, cs->int_addr, cs->int_port);
+	if (!split && knat_bridged_hairpin(cn, skb))
+		return NF_DROP;
 
 	/*
-	 * Route first, from where the error really comes from: its new
-	 * source is the router's own address (a martian to routing), to the
-	 * client, or to the router itself when looped back.
+	 * Route first, from where the error really comes from, to the client,
+	 * or to the router itself when looped back.
 	 */
-	skb_dst_drop(skb);
-	if (ip_route_input_noref(skb, cs ? cs->int_addr : iph->daddr,
-				 iph->saddr, iph->tos, skb->dev))
+	if (knat_hairpin_route(skb, cs ? cs->int_addr : iph->daddr,
+			       iph->saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
-	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
-	if (knat_rewrite_error(skb, l4, in, ts, true, true) ||
+	if ((!split && knat_rewrite_error(skb, l4, in, ts, true, true)) ||
 	    (cs && knat_rewrite_error(skb, l4, in, cs, false, true)))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(cn->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
@@ -1071,6 +1215,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	const struct iphdr *iph;
 	struct knat_inner in;
 	struct knat_l4 l4;
+	bool split;
 
 	switch (knat_parse(skb, true, &l4, &in)) {
 	case KNAT_PKT_FLOW:
@@ -1127,7 +1272,8 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	 */
 	if (!knat_from_inside_cached(kn, skb->dev, saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_SPOOFED);
-	if (knat_bridged_hairpin(cn, skb))
+	/* Between two 1:1 mappings: nothing to index, see below. */
+	if (cm_c && cm_t && knat_bridged_hairpin(cn, skb))
 		return NF_DROP;
 	if (!cs) {
 		if (!cm_c) {
@@ -1170,14 +1316,24 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	}
 
 	/*
-	 * Route first, from where the packet really comes from: the new
-	 * source is the router's own address.
+	 * Between two hosts, the source is translated at FORWARD when it can
+	 * be (knat_hairpin_split()); looped back to the router, here.  An
+	 * echo's one identifier is the client's, its source end.
 	 */
-	skb_dst_drop(skb);
-	if (ip_route_input_noref(skb, new_daddr, saddr, iph->tos, skb->dev))
+	split = (ts || cm_t) &&
+		knat_hairpin_split(kn, cs, ts, saddr, l4.sport, new_daddr,
+				   l4.proto == IPPROTO_ICMP ? 0 : new_dport);
+	if (!split && knat_bridged_hairpin(cn, skb))
+		return NF_DROP;
+	if (l4.proto == IPPROTO_ICMP)
+		new_dport = split ? l4.sport : new_sport;
+
+	/*
+	 * Route first, from where the packet really comes from: the new
+	 * source may be the router's own address.
+	 */
+	if (knat_hairpin_route(skb, new_daddr, saddr))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_FILTERED);
-	/* Not a redirect: the client never knew the target's address. */
-	IPCB(skb)->flags &= ~IPSKB_DOREDIRECT;
 
 	if (ts && l4.proto == IPPROTO_TCP &&
 	    !knat_tcp_track(ts, skb, &l4, false))
@@ -1197,10 +1353,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 		this_cpu_inc(cm_t->m->stats->packets);
 	}
 
-	/* An echo's one identifier is the client's, already rewritten. */
-	if (l4.proto == IPPROTO_ICMP)
-		new_dport = new_sport;
-	if (knat_rewrite(skb, &l4, true, new_saddr, new_sport) ||
+	if ((!split && knat_rewrite(skb, &l4, true, new_saddr, new_sport)) ||
 	    knat_rewrite(skb, &l4, false, new_daddr, new_dport))
 		return knat_drop(cn->stats, KNAT_CNT_DROP_NOMEM);
 	knat_count(cn->stats, ts || cm_t ? KNAT_CNT_HAIRPINNED :

@@ -237,6 +237,26 @@ struct knat_session {
 	atomic_t state;			/* KNAT_TCP_* bits */
 	u32 last_seen;			/* jiffies */
 	u32 tcp_seq;			/* see knat_tcp_track() */
+	struct knat_hp *hp;		/* hairpinned: under tbl_lock */
+};
+
+/*
+ * A hairpinned flow's packets from the internal end of session @s to its
+ * peer's internal end, as FORWARD sees them (their destination rewritten
+ * at PREROUTING, their source still @s's internal end): the key under
+ * which FORWARD finds @s, to rewrite the source to @s's external end.
+ */
+struct knat_hp_key {
+	__be32 saddr, daddr;
+	__be16 sport, dport;
+	u8 proto;
+};
+
+struct knat_hp {
+	struct rhash_head node;
+	struct knat_hp_key key;
+	struct knat_session *s;
+	struct rcu_head rcu;
 };
 
 /* Internal hosts, for host-max-sessions. */
@@ -307,6 +327,7 @@ struct knat_net {
 	struct rhashtable mappings_int;
 	struct rhashtable mappings_ext;
 	struct rhashtable hosts;
+	struct rhashtable hairpins;	/* struct knat_hp */
 	atomic_t n_sessions, n_mappings, n_hosts;
 
 	/* Namespace-wide counters: those of no network. */
@@ -436,6 +457,11 @@ struct knat_session *knat_session_out(struct knat_net *kn, u8 proto,
 struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
 				     __be32 ext_addr, __be16 ext_port,
 				     __be32 rem_addr, __be16 rem_port);
+struct knat_session *knat_hairpin_find(struct knat_net *kn, u8 proto,
+				       __be32 saddr, __be16 sport,
+				       __be32 daddr, __be16 dport);
+int knat_hairpin_link(struct knat_net *kn, struct knat_session *s,
+		      __be32 peer_addr, __be16 peer_port);
 bool knat_mapping_knows(struct knat_net *kn, const struct knat_mapping *m,
 			__be32 rem_addr);
 struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,

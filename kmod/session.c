@@ -244,6 +244,39 @@ static const struct rhashtable_params knat_map_ext_params = {
 	.obj_cmpfn	= knat_map_ext_cmpfn,
 };
 
+/* Hairpinned flows' sessions, by their packets at FORWARD. */
+static u32 knat_hp_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct knat_hp_key *k = data;
+
+	return knat_hash4(k->saddr, k->daddr, k->sport, k->dport, k->proto,
+			  seed);
+}
+
+static bool knat_hp_key_eq(const struct knat_hp_key *a,
+			   const struct knat_hp_key *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       a->sport == b->sport && a->dport == b->dport &&
+	       a->proto == b->proto;
+}
+
+static int knat_hp_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct knat_hp *hp = obj;
+
+	return !knat_hp_key_eq(arg->key, &hp->key);
+}
+
+static const struct rhashtable_params knat_hp_params = {
+	.head_offset	= offsetof(struct knat_hp, node),
+	.key_offset	= offsetof(struct knat_hp, key),
+	.key_len	= sizeof(struct knat_hp_key),
+	.hashfn		= knat_hp_hashfn,
+	.obj_cmpfn	= knat_hp_cmpfn,
+	.automatic_shrinking = true,
+};
+
 static const struct rhashtable_params knat_host_params = {
 	.head_offset	= offsetof(struct knat_host, node),
 	.key_offset	= offsetof(struct knat_host, addr),
@@ -341,6 +374,81 @@ struct knat_session *knat_session_in(struct knat_net *kn, u8 proto,
 	};
 
 	return rhashtable_lookup(&kn->sessions_in, &k, knat_in_params);
+}
+
+/*
+ * The live session of a hairpinned flow whose packets from @saddr:@sport
+ * to @daddr:@dport (both internal) leave with its external end as their
+ * source, or NULL.  One atomic read while nothing is hairpinned.
+ */
+struct knat_session *knat_hairpin_find(struct knat_net *kn, u8 proto,
+				       __be32 saddr, __be16 sport,
+				       __be32 daddr, __be16 dport)
+{
+	struct knat_hp_key k = {
+		.saddr = saddr, .daddr = daddr,
+		.sport = sport, .dport = dport, .proto = proto,
+	};
+	struct knat_hp *hp;
+
+	if (!atomic_read(&kn->hairpins.nelems))
+		return NULL;
+	hp = rhashtable_lookup(&kn->hairpins, &k, knat_hp_params);
+	if (!hp || READ_ONCE(hp->s->dead))
+		return NULL;
+	return hp->s;
+}
+
+/*
+ * Session @s's flow is hairpinned to @peer_addr:@peer_port, its peer's
+ * internal end: let FORWARD find @s by its packets to the peer
+ * (knat_hairpin_find()).  At most one entry a session, replaced if the
+ * peer changed (its mapping was moved).  -EEXIST: another session's
+ * packets look the same (one internal endpoint talking through two
+ * external endpoints that lead to one host), which FORWARD could not tell
+ * apart; -ENOMEM; -ENOENT: @s is gone.  The caller translates such a
+ * packet at PREROUTING alone instead.
+ */
+int knat_hairpin_link(struct knat_net *kn, struct knat_session *s,
+		      __be32 peer_addr, __be16 peer_port)
+{
+	struct knat_hp *hp = READ_ONCE(s->hp), *old;
+	int err;
+
+	if (hp && hp->key.daddr == peer_addr && hp->key.dport == peer_port)
+		return 0;
+	hp = kmalloc(sizeof(*hp), GFP_ATOMIC);
+	if (!hp)
+		return -ENOMEM;
+	hp->key = (struct knat_hp_key){
+		.saddr = s->int_addr, .daddr = peer_addr,
+		.sport = s->int_port, .dport = peer_port, .proto = s->proto,
+	};
+	hp->s = s;
+
+	spin_lock_bh(&kn->tbl_lock);
+	old = s->hp;
+	if (s->dead) {
+		err = -ENOENT;
+	} else if (old && knat_hp_key_eq(&old->key, &hp->key)) {
+		err = 0;
+	} else {
+		err = rhashtable_lookup_insert_fast(&kn->hairpins, &hp->node,
+						    knat_hp_params);
+		if (!err) {
+			if (old) {
+				rhashtable_remove_fast(&kn->hairpins,
+						       &old->node,
+						       knat_hp_params);
+				kfree_rcu(old, rcu);
+			}
+			WRITE_ONCE(s->hp, hp);
+			hp = NULL;
+		}
+	}
+	spin_unlock_bh(&kn->tbl_lock);
+	kfree(hp);
+	return err;
 }
 
 static struct knat_peer *knat_peer_find(struct knat_net *kn,
@@ -1096,6 +1204,7 @@ static void knat_session_init(struct knat_session *s, struct knat_network *n,
 	s->rem_addr = rem_addr;
 	s->rem_port = rem_port;
 	s->dead = 0;
+	s->hp = NULL;
 	atomic_set(&s->state, state);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
@@ -1300,6 +1409,7 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 	s->rem_addr = rem_addr;
 	s->rem_port = 0;
 	s->dead = 0;
+	s->hp = NULL;
 	atomic_set(&s->state, 0);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
@@ -1373,6 +1483,7 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	s->rem_addr = rem_addr;
 	s->rem_port = rem_port;
 	s->dead = 0;
+	s->hp = NULL;
 	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC |
 			      KNAT_SESS_INBOUND);
 	s->last_seen = (u32)jiffies;
@@ -1421,6 +1532,12 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 	rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 			       knat_out_params);
 	rhashtable_remove_fast(&kn->sessions_in, &s->in_node, knat_in_params);
+	if (s->hp) {
+		rhashtable_remove_fast(&kn->hairpins, &s->hp->node,
+				       knat_hp_params);
+		kfree_rcu(s->hp, rcu);
+		s->hp = NULL;
+	}
 
 	/* A port mapping's session has no dynamic mapping. */
 	m = NULL;
@@ -1703,7 +1820,8 @@ u64 knat_session_bytes(struct knat_net *kn)
 	       (u64)atomic_read(&kn->n_mappings) *
 		kmem_cache_size(knat_mapping_cache) +
 	       (u64)atomic_read(&kn->n_hosts) * sizeof(struct knat_host) +
-	       (u64)atomic_read(&kn->peers.nelems) * sizeof(struct knat_peer);
+	       (u64)atomic_read(&kn->peers.nelems) * sizeof(struct knat_peer) +
+	       (u64)atomic_read(&kn->hairpins.nelems) * sizeof(struct knat_hp);
 }
 
 /* ---- setup ---- */
@@ -1731,10 +1849,15 @@ int knat_session_init_net(struct knat_net *kn)
 	err = rhashtable_init(&kn->hosts, &knat_host_params);
 	if (err)
 		goto err_map_ext;
+	err = rhashtable_init(&kn->hairpins, &knat_hp_params);
+	if (err)
+		goto err_hosts;
 
 	INIT_DELAYED_WORK(&kn->gc_work, knat_gc_work);
 	return 0;
 
+err_hosts:
+	rhashtable_destroy(&kn->hosts);
 err_map_ext:
 	rhashtable_destroy(&kn->mappings_ext);
 err_map_int:
@@ -1758,6 +1881,8 @@ void knat_session_exit_net(struct knat_net *kn)
 
 	WARN_ON(atomic_read(&kn->n_sessions) || atomic_read(&kn->n_mappings) ||
 		atomic_read(&kn->n_hosts));
+	WARN_ON(atomic_read(&kn->hairpins.nelems));
+	rhashtable_destroy(&kn->hairpins);
 	rhashtable_destroy(&kn->hosts);
 	rhashtable_destroy(&kn->mappings_ext);
 	rhashtable_destroy(&kn->mappings_int);

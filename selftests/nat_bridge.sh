@@ -15,12 +15,13 @@
 # - c1 and c2 talk to each other straight over the bridge, untranslated;
 # - both reach the server, translated;
 # - the server reaches c1 through the mapping;
-# - c2 to c1 through the mapping on 203.0.113.1 (hairpin), TCP and UDP:
-#   with bridge-nf-call-iptables=1, dropped and counted in
+# - c2 to c1 through the mapping on 203.0.113.1 (hairpin), TCP and UDP,
+#   and a ping to c1's 1:1 address: with bridge-nf-call-iptables=1 and 0,
+#   hairpinned, c1 sees 203.0.113.1;
+# - c2 to c1 when both are mapped 1:1 (no session to split the
+#   translation on): with bridge-nf-call-iptables=1 dropped and counted in
 #   drop_bridged_hairpin with a kernel log line (br_netfilter would drop
-#   it in silence: it routes the packet again from its translated source,
-#   the router's own address); with it 0, hairpinned, c1 sees
-#   203.0.113.1.
+#   it in silence); with it 0, hairpinned.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -82,37 +83,64 @@ check_match "c2 -> the server, translated" '^203\.0\.113\.1:[0-9]+$' \
 check_eq "the server -> c1 through the mapping" "203.0.113.2:41004" \
 	"$(tcp_peer "$SERVER" 203.0.113.1 8080 41004)"
 
-# Hairpinning across the bridge with bridge-nf-call-iptables on: once
-# translated, br_netfilter would route the packet again from its new
-# source, the router's own address, and drop it as a martian.  knat drops
-# it itself, counts it and says so in the kernel log.
+# Hairpinning across the bridge with bridge-nf-call-iptables on: knat
+# translates the destination at PREROUTING and the source at FORWARD, so
+# br_netfilter routes (bridges) the packet from c2's own address, and the
+# bridge's FORWARD pass translates its source.
 h0=$(counter "$R" hairpinned net0)
 b0=$(counter "$R" drop_bridged_hairpin net0)
-check_fail "hairpin, bridge-nf-call-iptables=1: TCP c2 -> 203.0.113.1:8080 refused" \
-	tcp_peer "$C2" 203.0.113.1 8080 41005
-check_eq "... UDP the same" "" \
+check_match "hairpin, bridge-nf-call-iptables=1: TCP c2 -> 203.0.113.1:8080 reaches c1, seen from 203.0.113.1" \
+	'^203\.0\.113\.1:[0-9]+$' "$(tcp_peer "$C2" 203.0.113.1 8080 41005)"
+check_match "... UDP the same" '^203\.0\.113\.1:[0-9]+$' \
 	"$(udp_client "$C2" -b 0.0.0.0:41006 203.0.113.1:8080)"
-check "... counted in drop_bridged_hairpin" \
-	counter_above "$R" drop_bridged_hairpin "$b0" net0
-check_eq "... not as hairpinned" "$h0" "$(counter "$R" hairpinned net0)"
-check_eq "... no session for c2's flows" 0 \
+check "... counted as hairpinned" counter_above "$R" hairpinned "$h0" net0
+check_eq "... not in drop_bridged_hairpin" "$b0" \
+	"$(counter "$R" drop_bridged_hairpin net0)"
+check_eq "... c2's flows have their sessions" 2 \
 	"$(nat_sessions "$R" | jq '[.[] | select(.internal == "198.18.0.3:41005"
 		or .internal == "198.18.0.3:41006")] | length')"
+
+# A ping to c1's 1:1 address, and its replies, the same way.
+check "map add net0 ip 203.0.113.50 to 198.18.0.2" \
+	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.2
+check "hairpin, bridge-nf-call-iptables=1: c2 pings 203.0.113.50 (c1)" \
+	ip netns exec "$C2" ping -c 2 -i 0.5 -W 5 203.0.113.50
+check_eq "... not in drop_bridged_hairpin" "$b0" \
+	"$(counter "$R" drop_bridged_hairpin net0)"
+
+# Between two 1:1-mapped hosts there is no session to tell FORWARD the
+# source's translation: knat would translate both ends at PREROUTING,
+# which br_netfilter drops as a martian.  knat drops it itself, counts it
+# and says so in the kernel log.
+check "map add net0 ip 203.0.113.51 to 198.18.0.3" \
+	natctl -n "$R" map add net0 ip 203.0.113.51 to 198.18.0.3
+check_fail "hairpin 1:1 to 1:1, bridge-nf-call-iptables=1: c2 -> 203.0.113.50:80 refused" \
+	tcp_peer "$C2" 203.0.113.50 80 41007
+check "... counted in drop_bridged_hairpin" \
+	counter_above "$R" drop_bridged_hairpin "$b0" net0
 check_match "... the kernel log says why" \
-	'knat: net0: hairpinning across a bridge with bridge-nf-call-iptables=1' \
+	'knat: net0: this flow cannot be hairpinned across a bridge with bridge-nf-call-iptables=1' \
 	"$(dmesg | tail -n 50)"
 
 # With bridge-nf-call-iptables off in the router's namespace, the frames
-# to the router's address are routed as on any link: hairpinned.
+# to the router's address are routed as on any link: all hairpinned.
 check "bridge-nf-call-iptables off" \
 	ip netns exec "$R" sysctl -qw net.bridge.bridge-nf-call-iptables=0
 b1=$(counter "$R" drop_bridged_hairpin net0)
+h1=$(counter "$R" hairpinned net0)
+check_eq "hairpin 1:1 to 1:1: c2 -> 203.0.113.50:80 reaches c1, seen from 203.0.113.51" \
+	"203.0.113.51:41008" "$(tcp_peer "$C2" 203.0.113.50 80 41008)"
+# A 1:1-mapped host's traffic all leaves with its 1:1 address: unmap c1
+# for the port mapping's answers.
+for a in 203.0.113.50 203.0.113.51; do
+	check "natctl map delete net0 ip $a" natctl -n "$R" map delete net0 ip $a
+done
 check_match "hairpin: c2 -> 203.0.113.1:8080 (TCP) reaches c1, seen from 203.0.113.1" \
-	'^203\.0\.113\.1:[0-9]+$' "$(tcp_peer "$C2" 203.0.113.1 8080 41007)"
+	'^203\.0\.113\.1:[0-9]+$' "$(tcp_peer "$C2" 203.0.113.1 8080 41009)"
 check_match "hairpin: c2 -> 203.0.113.1:8080 (UDP) reaches c1, seen from 203.0.113.1" \
 	'^203\.0\.113\.1:[0-9]+$' \
-	"$(udp_client "$C2" -b 0.0.0.0:41008 203.0.113.1:8080)"
-check "hairpinned counted" counter_above "$R" hairpinned "$h0" net0
+	"$(udp_client "$C2" -b 0.0.0.0:41010 203.0.113.1:8080)"
+check "hairpinned counted" counter_above "$R" hairpinned "$h1" net0
 check_eq "drop_bridged_hairpin did not move" "$b1" \
 	"$(counter "$R" drop_bridged_hairpin net0)"
 

@@ -11,11 +11,16 @@
 #                   ct state established,related accept;
 #                   iifname "int*" ip saddr 198.18.0.0/24 accept; }
 #
+#                   (and first: ct state invalid drop)
+#
 # knat translates inbound packets before conntrack and outbound ones after
 # the filter chains, so conntrack and the firewall see only internal
 # addresses: the answers to the clients' TCP, UDP and ping match their
 # conntrack entries and pass the `ct state established` rule (its counter
-# grows).  Nothing from outside gets in: a connection from the server to
+# grows).  So do hairpinned flows (client2 to client1 through the
+# router's external address: TCP, a ping to a 1:1 address, and a UDP
+# port unreachable), whose destination is translated at PREROUTING and
+# source at FORWARD: none of their packets is invalid to conntrack.  Nothing from outside gets in: a connection from the server to
 # the router's external address on a port with no mapping is not
 # forwarded, and one to a client's internal address (with a route to it)
 # is dropped by the policy; client1 counts what reaches it from outside.
@@ -34,11 +39,13 @@ LOG=$NAT_TMP
 
 ip netns exec "$R" nft -f - <<'NFT' || skip_test "cannot load the nft ruleset"
 table inet fw {
+	counter invalid { }
 	counter established { }
 	counter outbound { }
 	counter dropped { }
 	chain forward {
 		type filter hook forward priority 0; policy drop;
+		ct state invalid counter name invalid drop
 		ct state established,related counter name established accept
 		iifname "int*" ip saddr 198.18.0.0/24 counter name outbound accept
 		counter name dropped
@@ -98,6 +105,39 @@ check_fail "server -> 198.18.0.2:8080 (routed): no connection" \
 check_match "the firewall dropped it" '^[1-9][0-9]*$' "$(fw dropped)"
 check_eq "nothing from outside reached client1" 0 \
 	"$(nft_packets "$CLIENT1" inet watch outside)"
+
+dropped=$(fw dropped)
+log "hairpinned: client2 to client1 through the router's external address"
+# The firewall drops what conntrack finds invalid, as most routers' do:
+# the answers of a hairpinned flow must match its conntrack entry.
+check "map tcp 8081 to client1:8080" \
+	natctl -n "$R" map add net0 tcp 8081 to 198.18.0.2:8080
+check "map udp 9002 to client1:9002 (closed)" \
+	natctl -n "$R" map add net0 udp 9002 to 198.18.0.2:9002
+est=$(fw established)
+check_match "hairpin TCP client2 -> 203.0.113.1:8081 reaches client1, from 203.0.113.1" \
+	'^203\.0\.113\.1:[0-9]+$' "$(tcp_peer "$CLIENT2" 203.0.113.1 8081)"
+check "... its answers matched ct state established" \
+	test "$(fw established)" -gt "$est"
+rc=0
+udp_client "$CLIENT2" -b 0.0.0.0:25099 203.0.113.1:9002 >/dev/null || rc=$?
+check_eq "hairpin UDP to a closed port: client2 gets the port unreachable" \
+	3 "$rc"
+# A 1:1-mapped host's traffic all leaves with its 1:1 address: the port
+# mappings to client1 go first.
+check "map delete tcp 8081" natctl -n "$R" map delete net0 tcp 8081
+check "map delete udp 9002" natctl -n "$R" map delete net0 udp 9002
+check "map 203.0.113.50 to client1" \
+	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.2
+est=$(fw established)
+check "hairpin ping client2 -> 203.0.113.50 (client1)" \
+	ip netns exec "$CLIENT2" ping -c 2 -i 0.5 -W 5 203.0.113.50
+check "... its replies matched ct state established" \
+	test "$(fw established)" -gt "$est"
+check_eq "conntrack found nothing of it invalid" 0 "$(fw invalid)"
+check_eq "the firewall dropped nothing of it" "$dropped" "$(fw dropped)"
+check "map delete 203.0.113.50" \
+	natctl -n "$R" map delete net0 ip 203.0.113.50
 
 # Without the firewall the routed connection attempt does reach client1:
 # the checks above could fail.

@@ -316,9 +316,13 @@
  * (host loopback).  Both are for TCP and UDP, and hairpinning also for
  * ICMP echo to a 1:1 mapping's address (RFC 5508 REQ-7); a 1:1 mapping's
  * address is not looped back (to the host it is the host's own).
- * Counted in KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.  Hairpinned flows
- * reach the target with new addresses at PREROUTING: a conntrack firewall
- * on the router sees each direction as a flow of its own.
+ * Counted in KNAT_CNT_HAIRPINNED and KNAT_CNT_LOOPBACK.  A hairpinned
+ * packet gets its new destination at PREROUTING and its new source at
+ * FORWARD, as with nf_nat: a conntrack firewall on the router sees one
+ * flow between the two internal hosts.  Between two 1:1-mapped hosts
+ * (no session) both are rewritten at PREROUTING, and conntrack sees each
+ * direction as a flow of its own; such packets crossing a bridge under
+ * br_netfilter are dropped (KNAT_CNT_DROP_BRIDGED_HAIRPIN).
  *
  * Events
  * ------
@@ -628,8 +632,10 @@ enum knat_counter {
 					 */
 	KNAT_CNT_DROP_BRIDGED_HAIRPIN,	/* a packet to hairpin that crosses
 					 * the IPv4 hooks inside a bridge
-					 * (br_netfilter): cannot be routed
-					 * back after translation
+					 * (br_netfilter) and had to be
+					 * translated both ways at PREROUTING
+					 * (between two 1:1-mapped hosts):
+					 * cannot be routed after that
 					 */
 
 	__KNAT_CNT_MAX,

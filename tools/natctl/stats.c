@@ -71,7 +71,7 @@ static const struct {
 	[KNAT_CNT_DROP_SPOOFED] = {
 		.help = "Packets with an internal source that came in on an interface the route to that source does not leave by (spoofed from outside): no session is made for them, whatever rp_filter says." },
 	[KNAT_CNT_DROP_BRIDGED_HAIRPIN] = {
-		.help = "Packets to hairpin that crossed the IPv4 hooks inside a bridge (br_netfilter with bridge-nf-call-iptables=1): br_netfilter would drop them once translated, so knat drops them, counts them and says so in the kernel log. Hairpinning over a bridge needs bridge-nf-call-iptables=0 in the router's namespace." },
+		.help = "Packets to hairpin that crossed the IPv4 hooks inside a bridge (br_netfilter with bridge-nf-call-iptables=1) and had to be translated both ways before routing (a flow between two 1:1-mapped hosts): br_netfilter would drop them once translated, so knat drops them, counts them and says so in the kernel log. Such flows hairpin over a bridge with bridge-nf-call-iptables=0 in the router's namespace." },
 	[KNAT_CNT_DROP_UNTRANSLATABLE] = {
 		.help = "Packets from inside that cannot be translated, dropped rather than sent with an internal address: ICMP messages that are neither a query with an identifier nor an error, errors about a later fragment or about another error." },
 };
