@@ -598,6 +598,20 @@ static int knat_check_map(struct knat_txn *t, struct knat_stage *self,
 						   &x->ext_addr);
 				return -EEXIST;
 			}
+			/*
+			 * A 1:1-mapped host's packets all leave with its 1:1
+			 * address: a port mapping of it elsewhere would answer
+			 * from the wrong one.
+			 */
+			if (!m->proto != !x->proto &&
+			    x->int_addr == m->int_addr) {
+				NL_SET_ERR_MSG_FMT(extack,
+						   "%pI4 cannot have both a 1:1 and a port mapping (network %s: %s %pI4)",
+						   &m->int_addr, o->name,
+						   knat_proto_name(x->proto),
+						   &xa);
+				return -EINVAL;
+			}
 			if (!ma || xa != ma || (!m->proto && !x->proto))
 				continue;
 			if (!m->proto || !x->proto) {

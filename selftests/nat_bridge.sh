@@ -16,8 +16,8 @@
 # - both reach the server, translated;
 # - the server reaches c1 through the mapping;
 # - c2 to c1 through the mapping on 203.0.113.1 (hairpin), TCP and UDP,
-#   and a ping to c1's 1:1 address: with bridge-nf-call-iptables=1 and 0,
-#   hairpinned, c1 sees 203.0.113.1;
+#   and a ping from c1 to c2's 1:1 address: with bridge-nf-call-iptables=1
+#   and 0, hairpinned, c1 sees 203.0.113.1;
 # - c2 to c1 when both are mapped 1:1 (no session to split the
 #   translation on): with bridge-nf-call-iptables=1 dropped and counted in
 #   drop_bridged_hairpin with a kernel log line (br_netfilter would drop
@@ -100,20 +100,23 @@ check_eq "... c2's flows have their sessions" 2 \
 	"$(nat_sessions "$R" | jq '[.[] | select(.internal == "198.18.0.3:41005"
 		or .internal == "198.18.0.3:41006")] | length')"
 
-# A ping to c1's 1:1 address, and its replies, the same way.
-check "map add net0 ip 203.0.113.50 to 198.18.0.2" \
-	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.2
-check "hairpin, bridge-nf-call-iptables=1: c2 pings 203.0.113.50 (c1)" \
-	ip netns exec "$C2" ping -c 2 -i 0.5 -W 5 203.0.113.50
+# A ping to c2's 1:1 address, and its replies, the same way.
+check "map add net0 ip 203.0.113.51 to 198.18.0.3" \
+	natctl -n "$R" map add net0 ip 203.0.113.51 to 198.18.0.3
+check "hairpin, bridge-nf-call-iptables=1: c1 pings 203.0.113.51 (c2)" \
+	ip netns exec "$C1" ping -c 2 -i 0.5 -W 5 203.0.113.51
 check_eq "... not in drop_bridged_hairpin" "$b0" \
 	"$(counter "$R" drop_bridged_hairpin net0)"
 
 # Between two 1:1-mapped hosts there is no session to tell FORWARD the
 # source's translation: knat would translate both ends at PREROUTING,
 # which br_netfilter drops as a martian.  knat drops it itself, counts it
-# and says so in the kernel log.
-check "map add net0 ip 203.0.113.51 to 198.18.0.3" \
-	natctl -n "$R" map add net0 ip 203.0.113.51 to 198.18.0.3
+# and says so in the kernel log.  (A 1:1-mapped host has no port
+# mappings: c1's go first.)
+check "map del net0 tcp 8080" natctl -n "$R" map del net0 tcp 8080
+check "map del net0 udp 8080" natctl -n "$R" map del net0 udp 8080
+check "map add net0 ip 203.0.113.50 to 198.18.0.2" \
+	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.2
 check_fail "hairpin 1:1 to 1:1, bridge-nf-call-iptables=1: c2 -> 203.0.113.50:80 refused" \
 	tcp_peer "$C2" 203.0.113.50 80 41007
 check "... counted in drop_bridged_hairpin" \
@@ -130,11 +133,13 @@ b1=$(counter "$R" drop_bridged_hairpin net0)
 h1=$(counter "$R" hairpinned net0)
 check_eq "hairpin 1:1 to 1:1: c2 -> 203.0.113.50:80 reaches c1, seen from 203.0.113.51" \
 	"203.0.113.51:41008" "$(tcp_peer "$C2" 203.0.113.50 80 41008)"
-# A 1:1-mapped host's traffic all leaves with its 1:1 address: unmap c1
-# for the port mapping's answers.
 for a in 203.0.113.50 203.0.113.51; do
 	check "natctl map delete net0 ip $a" natctl -n "$R" map delete net0 ip $a
 done
+check "map tcp 8080 again" \
+	natctl -n "$R" map add net0 tcp 8080 to 198.18.0.2:80
+check "map udp 8080 again" \
+	natctl -n "$R" map add net0 udp 8080 to 198.18.0.2:80
 check_match "hairpin: c2 -> 203.0.113.1:8080 (TCP) reaches c1, seen from 203.0.113.1" \
 	'^203\.0\.113\.1:[0-9]+$' "$(tcp_peer "$C2" 203.0.113.1 8080 41009)"
 check_match "hairpin: c2 -> 203.0.113.1:8080 (UDP) reaches c1, seen from 203.0.113.1" \

@@ -389,6 +389,16 @@ check "map add net0 ip 203.0.113.50 to 198.18.0.6" \
 	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.6
 check_eq "map show -j: the 1:1 mapping" "198.18.0.6" \
 	"$(map_get ip 203.0.113.50 internal)"
+# Its packets all leave from 203.0.113.50: a port mapping of it on another
+# address would answer from the wrong one, and the other way round.
+maps_before=$(maps_json)
+nets_before=$(natctl -n "$R" -j network show)
+refused "a port mapping of a 1:1-mapped host" 1 \
+	'198\.18\.0\.6 cannot have both a 1:1 and a port mapping' \
+	map add net0 tcp 8095 to 198.18.0.6:80
+refused "a 1:1 mapping of a host with a port mapping" 1 \
+	'198\.18\.0\.2 cannot have both a 1:1 and a port mapping' \
+	map add net0 ip 203.0.113.61 to 198.18.0.2
 check_match "map show: the 1:1 mapping" \
 	'ip +203\.0\.113\.50 .*198\.18\.0\.6( |$)' \
 	"$(natctl -n "$R" map show)"
@@ -433,7 +443,7 @@ check_eq "nothing untranslated reached the server" 0 \
 maps_before=$(maps_json)
 nets_before=$(natctl -n "$R" -j network show)
 refused "1:1 of 203.0.113.50 twice" 1 '203\.0\.113\.50' \
-	map add net0 ip 203.0.113.50 to 198.18.0.2
+	map add net0 ip 203.0.113.50 to 198.18.0.3
 refused "a second 1:1 for 198.18.0.6" 1 '198\.18\.0\.6|203\.0\.113\.50' \
 	map add net0 ip 203.0.113.51 to 198.18.0.6
 
