@@ -9,13 +9,13 @@
  * the packet leaves, after the filter chains.  Both rewrite in place and
  * return NF_ACCEPT: the packet goes on through every later hook.
  *
- * Hairpinning (inside to an external address and a mapped port) is
- * translated both ways at PREROUTING, and the packet routed there with its
- * original source: the translated source is the router's own address,
- * which routing would refuse as a martian.  Host loopback (the router
- * itself to an external address and a mapped port) is translated at
- * LOCAL_OUT and routed anew; its replies come back through the hairpin
- * path.  Both are TCP and UDP only.
+ * Hairpinning (inside to an external address and a mapping) is translated
+ * as nf_nat does it: the destination at PREROUTING, where the packet is
+ * routed from its real source, the source at FORWARD (knat_hairpin_split()
+ * says how, and when both are done at PREROUTING instead).  Host loopback
+ * (the router itself to an external address and a mapped port) is
+ * translated at LOCAL_OUT and routed anew; its replies come back through
+ * the hairpin path.
  */
 #include <linux/icmp.h>
 #include <linux/ip.h>
@@ -305,13 +305,32 @@ static int knat_rewrite(struct sk_buff *skb, const struct knat_l4 *l4,
  * endpoint and, if @outer, the outer address on the inside end.  @out: the
  * error leaves the inside (its embedded packet came in).
  */
+static int knat_rewrite_embedded(struct sk_buff *skb,
+				 const struct knat_l4 *l4,
+				 const struct knat_inner *in, bool out,
+				 bool outer, __be32 addr, __be16 port);
+
 static int knat_rewrite_error(struct sk_buff *skb, const struct knat_l4 *l4,
 			      const struct knat_inner *in,
 			      const struct knat_session *s, bool out,
 			      bool outer)
 {
-	__be32 addr = out ? s->ext_addr : s->int_addr;
-	__be16 port = out ? s->ext_port : s->int_port;
+	return knat_rewrite_embedded(skb, l4, in, out, outer,
+				     out ? s->ext_addr : s->int_addr,
+				     out ? s->ext_port : s->int_port);
+}
+
+/*
+ * The work of knat_rewrite_error(): the embedded packet's destination
+ * (@out) or source becomes @addr:@port (an ICMP query's identifier: @port
+ * whichever end), and so does, if @outer, the error's source (@out) or
+ * destination.
+ */
+static int knat_rewrite_embedded(struct sk_buff *skb,
+				 const struct knat_l4 *l4,
+				 const struct knat_inner *in, bool out,
+				 bool outer, __be32 addr, __be16 port)
+{
 	struct iphdr *iph, *inner;
 	struct icmphdr *ih;
 	__be32 *iaddr;
@@ -765,7 +784,47 @@ static unsigned int knat_error(struct knat_net *kn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* Outbound: from an internal prefix to anywhere outside every one. */
+/*
+ * Does hairpinned session @s's flow still lead to @daddr:@dport, its
+ * index entry's peer?  Its remote end, an external one, is still the
+ * peer's: a live session of it (whose remote end is @s's external one),
+ * or its 1:1 mapping.  Not once the peer's mapping is gone or moved: the
+ * entry is stale, and a direct flow between the two hosts is none of
+ * knat's business.
+ */
+static bool knat_hairpin_peer_ok(struct knat_net *kn,
+				 const struct knat_config *cfg,
+				 const struct knat_session *s, __be32 daddr,
+				 __be16 dport)
+{
+	const struct knat_session *p;
+	const struct knat_cmap *cm;
+
+	p = knat_session_in(kn, s->proto, s->rem_addr, s->rem_port,
+			    s->ext_addr, s->ext_port);
+	if (p && !READ_ONCE(p->dead))
+		return p->int_addr == daddr && p->int_port == dport;
+	if (!cfg->n_ipmaps)
+		return false;
+	cm = knat_cmap_ip_ext(cfg, s->rem_addr);
+	return cm && cm->m->int_addr == daddr && s->rem_port == dport;
+}
+
+/* The hairpinned session of packets from @saddr:@sport to @daddr:@dport. */
+static struct knat_session *knat_hairpin_lookup(struct knat_net *kn,
+						const struct knat_config *cfg,
+						u8 proto, __be32 saddr,
+						__be16 sport, __be32 daddr,
+						__be16 dport)
+{
+	struct knat_session *s;
+
+	s = knat_hairpin_find(kn, proto, saddr, sport, daddr, dport);
+	if (!s || !knat_hairpin_peer_ok(kn, cfg, s, daddr, dport))
+		return NULL;
+	return s;
+}
+
 /*
  * From a 1:1-mapped host (@saddr) to a host whose hairpinned flow with it
  * has session @s: @s's remote end is the mapping's address and the port
@@ -777,7 +836,7 @@ static const struct knat_cmap *knat_hairpin_cmap(const struct knat_config *cfg,
 {
 	const struct knat_cmap *cm;
 
-	if (!s || !cfg->n_ipmaps)
+	if (!s)
 		return NULL;
 	cm = knat_cmap_ip_int(cfg, saddr);
 	if (!cm || s->rem_addr != cm->ext_addr || s->rem_port != sport)
@@ -810,37 +869,41 @@ static unsigned int knat_hairpin_forward(struct knat_net *kn,
 	switch (knat_parse(skb, true, &l4, &in)) {
 	case KNAT_PKT_FLOW:
 		iph = ip_hdr(skb);
-		s = knat_hairpin_find(kn, l4.proto, iph->saddr, l4.sport,
-				      iph->daddr, l4.dport);
+		s = knat_hairpin_lookup(kn, cfg, l4.proto, iph->saddr,
+					l4.sport, iph->daddr, l4.dport);
 		if (s) {
 			err = knat_rewrite(skb, &l4, true, s->ext_addr,
 					   s->ext_port);
 			break;
 		}
-		s = knat_hairpin_find(kn, l4.proto, iph->daddr, l4.dport,
-				      iph->saddr, l4.sport);
+		/* From a 1:1-mapped host: its peer's entry knows the flow. */
+		if (!cfg->n_ipmaps ||
+		    (l4.proto != IPPROTO_TCP && l4.proto != IPPROTO_UDP))
+			return NF_ACCEPT;
+		s = knat_hairpin_lookup(kn, cfg, l4.proto, iph->daddr,
+					l4.dport, iph->saddr, l4.sport);
 		cm = knat_hairpin_cmap(cfg, s, iph->saddr, l4.sport);
 		if (!cm)
 			return NF_ACCEPT;
 		err = knat_rewrite(skb, &l4, true, cm->ext_addr, l4.sport);
 		break;
 	case KNAT_PKT_ICMP_ERROR:
-		s = knat_hairpin_find(kn, in.proto, in.daddr, in.dport,
-				      in.saddr, in.sport);
+		s = knat_hairpin_lookup(kn, cfg, in.proto, in.daddr, in.dport,
+					in.saddr, in.sport);
 		if (!s)
 			return NF_ACCEPT;
 		err = knat_rewrite_error(skb, &l4, &in, s, true, true);
 		break;
 	case KNAT_PKT_OTHER:
 		/* An echo reply from a 1:1-mapped host. */
-		if (l4.proto != IPPROTO_ICMP)
+		if (l4.proto != IPPROTO_ICMP || !cfg->n_ipmaps)
 			return NF_ACCEPT;
 		ih = (const struct icmphdr *)(skb->data + l4.off);
 		if (ih->type != ICMP_ECHOREPLY)
 			return NF_ACCEPT;
 		iph = ip_hdr(skb);
-		s = knat_hairpin_find(kn, IPPROTO_ICMP, iph->daddr,
-				      ih->un.echo.id, iph->saddr, 0);
+		s = knat_hairpin_lookup(kn, cfg, IPPROTO_ICMP, iph->daddr,
+					ih->un.echo.id, iph->saddr, 0);
 		cm = knat_hairpin_cmap(cfg, s, iph->saddr, 0);
 		if (!cm)
 			return NF_ACCEPT;
@@ -855,6 +918,7 @@ static unsigned int knat_hairpin_forward(struct knat_net *kn,
 	return NF_ACCEPT;
 }
 
+/* Outbound: from an internal prefix to anywhere outside every one. */
 static unsigned int knat_forward(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
@@ -1029,19 +1093,42 @@ static struct knat_session *knat_in_mapped(struct knat_net *kn,
  * translated both ways at PREROUTING instead, as knat did before: it
  * arrives, but conntrack sees each direction as a flow of its own.
  */
-static bool knat_hairpin_split(struct knat_net *kn, struct knat_session *cs,
+/*
+ * Index session @s's flow with its peer @daddr:@dport (see
+ * knat_hairpin_link()): nothing to do once it is (one lookup), and a key
+ * held by a flow that is over is taken over.  0 when indexed.
+ */
+static int knat_hairpin_index(struct knat_net *kn,
+			      const struct knat_config *cfg,
+			      struct knat_session *s, __be32 daddr,
+			      __be16 dport)
+{
+	struct knat_session *o;
+
+	o = knat_hairpin_find(kn, s->proto, s->int_addr, s->int_port, daddr,
+			      dport);
+	if (o == s)
+		return 0;
+	if (o && knat_hairpin_peer_ok(kn, cfg, o, daddr, dport))
+		return -EEXIST;
+	return knat_hairpin_link(kn, s, daddr, dport, o);
+}
+
+static bool knat_hairpin_split(struct knat_net *kn,
+			       const struct knat_config *cfg,
+			       struct knat_session *cs,
 			       struct knat_session *ts, __be32 saddr,
 			       __be16 sport, __be32 daddr, __be16 dport)
 {
 	if (cs) {
-		if (knat_hairpin_link(kn, cs, daddr, dport))
+		if (knat_hairpin_index(kn, cfg, cs, daddr, dport))
 			return false;
-		/* For the packets coming back; they link it themselves. */
+		/* For the packets coming back; they index it themselves. */
 		if (ts)
-			knat_hairpin_link(kn, ts, saddr, sport);
+			knat_hairpin_index(kn, cfg, ts, saddr, sport);
 		return true;
 	}
-	return ts && !knat_hairpin_link(kn, ts, saddr, sport);
+	return ts && !knat_hairpin_index(kn, cfg, ts, saddr, sport);
 }
 
 /* Inside a bridge, br_netfilter routes the packet after PREROUTING. */
@@ -1126,7 +1213,7 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
 	if (!s || READ_ONCE(s->dead))
 		return NF_ACCEPT;
 	/* FORWARD finds the pinging host's entry: the reply is to it. */
-	split = !knat_hairpin_link(kn, s, iph->saddr, 0);
+	split = !knat_hairpin_index(kn, cfg, s, iph->saddr, 0);
 	if (!split && knat_bridged_hairpin(cn, skb))
 		return NF_DROP;
 
@@ -1152,6 +1239,7 @@ static unsigned int knat_hairpin_echo_reply(struct knat_net *kn,
  * itself, which gets it locally.  TCP and UDP.
  */
 static unsigned int knat_hairpin_error(struct knat_net *kn,
+				       const struct knat_config *cfg,
 				       struct knat_network *cn,
 				       struct sk_buff *skb,
 				       const struct knat_l4 *l4,
@@ -1176,7 +1264,8 @@ static unsigned int knat_hairpin_error(struct knat_net *kn,
 	if (cs && READ_ONCE(cs->dead))
 		cs = NULL;
 	/* Hairpinned: the host's end at FORWARD, which finds @ts's entry. */
-	split = cs && !knat_hairpin_link(kn, ts, cs->int_addr, cs->int_port);
+	split = cs && !knat_hairpin_index(kn, cfg, ts, cs->int_addr,
+					  cs->int_port);
 	if (!split && knat_bridged_hairpin(cn, skb))
 		return NF_DROP;
 
@@ -1227,7 +1316,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 			return NF_ACCEPT;
 		return knat_hairpin_echo_reply(kn, cfg, cn, skb, &l4);
 	case KNAT_PKT_ICMP_ERROR:
-		return knat_hairpin_error(kn, cn, skb, &l4, &in);
+		return knat_hairpin_error(kn, cfg, cn, skb, &l4, &in);
 	default:
 		return NF_ACCEPT;
 	}
@@ -1321,7 +1410,7 @@ static unsigned int knat_hairpin(struct knat_net *kn,
 	 * echo's one identifier is the client's, its source end.
 	 */
 	split = (ts || cm_t) &&
-		knat_hairpin_split(kn, cs, ts, saddr, l4.sport, new_daddr,
+		knat_hairpin_split(kn, cfg, cs, ts, saddr, l4.sport, new_daddr,
 				   l4.proto == IPPROTO_ICMP ? 0 : new_dport);
 	if (!split && knat_bridged_hairpin(cn, skb))
 		return NF_DROP;
@@ -1379,6 +1468,13 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	iph = ip_hdr(skb);
 	if (!knat_is_ext_addr(cfg, iph->daddr) || ip_is_fragment(iph))
+		return NF_ACCEPT;
+	/*
+	 * The router's own packets, looped back: what host loopback
+	 * translates it did at LOCAL_OUT, and the rest is for the router,
+	 * whose external addresses, 1:1 ones too, are its own.
+	 */
+	if (state->in->flags & IFF_LOOPBACK)
 		return NF_ACCEPT;
 	n = knat_network_of(cfg, iph->saddr);
 	if (n)
@@ -1439,6 +1535,52 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 }
 
 /*
+ * An ICMP error the router itself sends to an internal host about a
+ * hairpinned packet it was forwarding (time exceeded, fragmentation
+ * needed): ip_forward() sends it before FORWARD, so the embedded packet
+ * has its new destination, the target's internal end, and still the
+ * host's own source.  The host sent it to the target's external end: put
+ * that back (for a 1:1-mapped host, found through the target's entry).
+ */
+static unsigned int knat_local_hairpin_error(struct knat_net *kn,
+					     const struct knat_config *cfg,
+					     struct sk_buff *skb)
+{
+	struct knat_session *s;
+	struct knat_inner in;
+	struct knat_l4 l4;
+	__be32 addr;
+	__be16 port;
+
+	if (!atomic_read(&kn->hairpins.nelems) ||
+	    knat_parse(skb, false, &l4, &in) != KNAT_PKT_ICMP_ERROR)
+		return NF_ACCEPT;
+	s = knat_hairpin_lookup(kn, cfg, in.proto, in.saddr, in.sport,
+				in.daddr, in.dport);
+	if (s) {
+		addr = s->rem_addr;
+		port = s->rem_port;
+	} else {
+		if (!cfg->n_ipmaps ||
+		    (in.proto != IPPROTO_TCP && in.proto != IPPROTO_UDP))
+			return NF_ACCEPT;
+		s = knat_hairpin_lookup(kn, cfg, in.proto, in.daddr, in.dport,
+					in.saddr, in.sport);
+		if (!knat_hairpin_cmap(cfg, s, in.saddr, in.sport))
+			return NF_ACCEPT;
+		addr = s->ext_addr;
+		port = s->ext_port;
+	}
+	/* An echo's identifier is the host's own. */
+	if (in.proto == IPPROTO_ICMP)
+		port = in.sport;
+	if (knat_rewrite_embedded(skb, &l4, &in, true, false, addr, port))
+		return knat_drop(s->network->stats, KNAT_CNT_DROP_NOMEM);
+	knat_count(s->network->stats, KNAT_CNT_ICMP_ERRORS_TRANSLATED);
+	return NF_ACCEPT;
+}
+
+/*
  * An ICMP error the router itself sends about a packet it was forwarding
  * inward, after knat translated it (time exceeded, fragmentation needed
  * toward an internal host): the embedded packet carries the internal
@@ -1455,7 +1597,7 @@ static unsigned int knat_local_error(struct knat_net *kn,
 	struct knat_l4 l4;
 
 	if (knat_network_of(cfg, ip_hdr(skb)->daddr))
-		return NF_ACCEPT;
+		return knat_local_hairpin_error(kn, cfg, skb);
 	if (knat_parse(skb, true, &l4, &in) != KNAT_PKT_ICMP_ERROR ||
 	    !knat_network_of(cfg, in.daddr))
 		return NF_ACCEPT;

@@ -237,7 +237,7 @@ struct knat_session {
 	atomic_t state;			/* KNAT_TCP_* bits */
 	u32 last_seen;			/* jiffies */
 	u32 tcp_seq;			/* see knat_tcp_track() */
-	struct knat_hp *hp;		/* hairpinned: under tbl_lock */
+	struct knat_hp __rcu *hp;	/* hairpinned: set under tbl_lock */
 };
 
 /*
@@ -461,7 +461,8 @@ struct knat_session *knat_hairpin_find(struct knat_net *kn, u8 proto,
 				       __be32 saddr, __be16 sport,
 				       __be32 daddr, __be16 dport);
 int knat_hairpin_link(struct knat_net *kn, struct knat_session *s,
-		      __be32 peer_addr, __be16 peer_port);
+		      __be32 peer_addr, __be16 peer_port,
+		      struct knat_session *stale);
 bool knat_mapping_knows(struct knat_net *kn, const struct knat_mapping *m,
 			__be32 rem_addr);
 struct knat_mapping *knat_mapping_ext(struct knat_net *kn, u8 proto,

@@ -261,6 +261,10 @@ static bool knat_hp_key_eq(const struct knat_hp_key *a,
 	       a->proto == b->proto;
 }
 
+/*
+ * The key has 3 bytes of padding within key_len: the hash and compare
+ * functions must read it field by field.
+ */
 static int knat_hp_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 {
 	const struct knat_hp *hp = obj;
@@ -399,53 +403,71 @@ struct knat_session *knat_hairpin_find(struct knat_net *kn, u8 proto,
 	return hp->s;
 }
 
+/* Drop session @s's index entry.  Under tbl_lock. */
+static void knat_hairpin_unlink(struct knat_net *kn, struct knat_session *s)
+{
+	struct knat_hp *hp = rcu_dereference_protected(s->hp,
+					lockdep_is_held(&kn->tbl_lock));
+
+	if (!hp)
+		return;
+	rhashtable_remove_fast(&kn->hairpins, &hp->node, knat_hp_params);
+	RCU_INIT_POINTER(s->hp, NULL);
+	kfree_rcu(hp, rcu);
+}
+
 /*
  * Session @s's flow is hairpinned to @peer_addr:@peer_port, its peer's
  * internal end: let FORWARD find @s by its packets to the peer
  * (knat_hairpin_find()).  At most one entry a session, replaced if the
- * peer changed (its mapping was moved).  -EEXIST: another session's
- * packets look the same (one internal endpoint talking through two
- * external endpoints that lead to one host), which FORWARD could not tell
- * apart; -ENOMEM; -ENOENT: @s is gone.  The caller translates such a
- * packet at PREROUTING alone instead.
+ * peer changed (its mapping was moved).  The key may be held by session
+ * @stale (the caller found that its flow is over: its peer is gone),
+ * whose entry then goes.  -EEXIST: another session's packets look the
+ * same (one internal endpoint talking through two external endpoints
+ * that lead to one host), which FORWARD could not tell apart; -ENOMEM;
+ * -ENOENT: @s is gone.  The caller translates such a packet at
+ * PREROUTING alone instead.
  */
 int knat_hairpin_link(struct knat_net *kn, struct knat_session *s,
-		      __be32 peer_addr, __be16 peer_port)
+		      __be32 peer_addr, __be16 peer_port,
+		      struct knat_session *stale)
 {
-	struct knat_hp *hp = READ_ONCE(s->hp), *old;
+	struct knat_hp *hp, *cur;
 	int err;
 
-	if (hp && hp->key.daddr == peer_addr && hp->key.dport == peer_port)
-		return 0;
 	hp = kmalloc(sizeof(*hp), GFP_ATOMIC);
 	if (!hp)
 		return -ENOMEM;
-	hp->key = (struct knat_hp_key){
+	hp->key = (struct knat_hp_key) {
 		.saddr = s->int_addr, .daddr = peer_addr,
 		.sport = s->int_port, .dport = peer_port, .proto = s->proto,
 	};
 	hp->s = s;
 
 	spin_lock_bh(&kn->tbl_lock);
-	old = s->hp;
 	if (s->dead) {
 		err = -ENOENT;
-	} else if (old && knat_hp_key_eq(&old->key, &hp->key)) {
-		err = 0;
-	} else {
-		err = rhashtable_lookup_insert_fast(&kn->hairpins, &hp->node,
-						    knat_hp_params);
-		if (!err) {
-			if (old) {
-				rhashtable_remove_fast(&kn->hairpins,
-						       &old->node,
-						       knat_hp_params);
-				kfree_rcu(old, rcu);
-			}
-			WRITE_ONCE(s->hp, hp);
-			hp = NULL;
-		}
+		goto unlock;
 	}
+	cur = rhashtable_lookup_fast(&kn->hairpins, &hp->key, knat_hp_params);
+	if (cur && cur->s == s) {
+		err = 0;		/* another packet of the flow was first */
+		goto unlock;
+	}
+	if (cur) {
+		if (cur->s != stale) {
+			err = -EEXIST;
+			goto unlock;
+		}
+		knat_hairpin_unlink(kn, stale);
+	}
+	err = rhashtable_insert_fast(&kn->hairpins, &hp->node, knat_hp_params);
+	if (err)
+		goto unlock;
+	knat_hairpin_unlink(kn, s);
+	rcu_assign_pointer(s->hp, hp);
+	hp = NULL;
+unlock:
 	spin_unlock_bh(&kn->tbl_lock);
 	kfree(hp);
 	return err;
@@ -1204,7 +1226,7 @@ static void knat_session_init(struct knat_session *s, struct knat_network *n,
 	s->rem_addr = rem_addr;
 	s->rem_port = rem_port;
 	s->dead = 0;
-	s->hp = NULL;
+	RCU_INIT_POINTER(s->hp, NULL);
 	atomic_set(&s->state, state);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
@@ -1409,7 +1431,7 @@ struct knat_session *knat_session_create_generic(struct knat_net *kn,
 	s->rem_addr = rem_addr;
 	s->rem_port = 0;
 	s->dead = 0;
-	s->hp = NULL;
+	RCU_INIT_POINTER(s->hp, NULL);
 	atomic_set(&s->state, 0);
 	s->last_seen = (u32)jiffies;
 	s->tcp_seq = 0;
@@ -1483,7 +1505,7 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	s->rem_addr = rem_addr;
 	s->rem_port = rem_port;
 	s->dead = 0;
-	s->hp = NULL;
+	RCU_INIT_POINTER(s->hp, NULL);
 	atomic_set(&s->state, KNAT_TCP_INBOUND | KNAT_SESS_STATIC |
 			      KNAT_SESS_INBOUND);
 	s->last_seen = (u32)jiffies;
@@ -1532,12 +1554,7 @@ static void knat_session_unlink(struct knat_net *kn, struct knat_session *s,
 	rhashtable_remove_fast(&kn->sessions_out, &s->out_node,
 			       knat_out_params);
 	rhashtable_remove_fast(&kn->sessions_in, &s->in_node, knat_in_params);
-	if (s->hp) {
-		rhashtable_remove_fast(&kn->hairpins, &s->hp->node,
-				       knat_hp_params);
-		kfree_rcu(s->hp, rcu);
-		s->hp = NULL;
-	}
+	knat_hairpin_unlink(kn, s);
 
 	/* A port mapping's session has no dynamic mapping. */
 	m = NULL;
@@ -1821,7 +1838,8 @@ u64 knat_session_bytes(struct knat_net *kn)
 		kmem_cache_size(knat_mapping_cache) +
 	       (u64)atomic_read(&kn->n_hosts) * sizeof(struct knat_host) +
 	       (u64)atomic_read(&kn->peers.nelems) * sizeof(struct knat_peer) +
-	       (u64)atomic_read(&kn->hairpins.nelems) * sizeof(struct knat_hp);
+	       (u64)atomic_read(&kn->hairpins.nelems) *
+		kmalloc_size_roundup(sizeof(struct knat_hp));
 }
 
 /* ---- setup ---- */

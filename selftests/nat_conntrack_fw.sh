@@ -8,10 +8,9 @@
 #   client2 198.18.0.6 ---/        ext0 203.0.113.1            203.0.113.2
 #
 #   chain forward { type filter hook forward priority 0; policy drop;
+#                   ct state invalid drop;
 #                   ct state established,related accept;
 #                   iifname "int*" ip saddr 198.18.0.0/24 accept; }
-#
-#                   (and first: ct state invalid drop)
 #
 # knat translates inbound packets before conntrack and outbound ones after
 # the filter chains, so conntrack and the firewall see only internal
@@ -20,10 +19,11 @@
 # grows).  So do hairpinned flows (client2 to client1 through the
 # router's external address: TCP, a ping to a 1:1 address, and a UDP
 # port unreachable), whose destination is translated at PREROUTING and
-# source at FORWARD: none of their packets is invalid to conntrack.  Nothing from outside gets in: a connection from the server to
-# the router's external address on a port with no mapping is not
-# forwarded, and one to a client's internal address (with a route to it)
-# is dropped by the policy; client1 counts what reaches it from outside.
+# source at FORWARD: none of their packets is invalid to conntrack.
+# Nothing from outside gets in: a connection from the server to the
+# router's external address on a port with no mapping is not forwarded,
+# and one to a client's internal address (with a route to it) is dropped
+# by the policy; client1 counts what reaches it from outside.
 
 . "$(dirname "$0")/lib.sh"
 

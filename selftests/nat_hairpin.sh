@@ -18,8 +18,10 @@
 # address-dependent filtering client2 cannot use it, under
 # endpoint-independent filtering it can.  With `hairpin off`, client2's
 # connections fail and nothing is translated; `hairpin on` again, they work.
-# Last, client1 pings 203.0.113.50, mapped 1:1 to client2: client2 answers,
-# seeing the pings come from 203.0.113.1.
+# Then client1 pings 203.0.113.50, mapped 1:1 to client2: client2 answers,
+# seeing the pings come from 203.0.113.1.  Last, once udp 5353 is unmapped,
+# client2 talks to client1:5353 straight from the port of its hairpinned
+# flow: untranslated.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -193,5 +195,15 @@ check "the hairpinned counter moved" counter_above "$R" hairpinned "$h2" net0
 check_match "the 1:1 mapping counted the pings and replies" '^[1-9][0-9]*$' \
 	"$(natctl -n "$R" -j map show net0 | jq -r '[.[] |
 		select(.proto == "ip")] | .[0].packets')"
+
+# --- a direct flow after the mapping is gone -----------------------------------------
+
+# client2's session of its hairpinned UDP flow from 42002 outlives the
+# mapping; the same ports straight to client1's internal address are a
+# flow of their own, untranslated (the hairpin index entry is stale).
+check "map del net0 udp 5353" natctl -n "$R" map del net0 udp 5353
+out=$(udp_client "$CLIENT2" -b 0.0.0.0:42002 -d dr1 198.18.0.2:5353)
+check_eq "client2 straight to client1:5353 from 42002: untranslated" \
+	"198.18.0.6:42002" "$out"
 
 exit $ret

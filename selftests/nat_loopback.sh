@@ -17,7 +17,9 @@
 # router's source port.  The loopback counter moves; nothing leaves by
 # ext0.  The router's own listeners answer the router, the server and
 # client1 as themselves (the router also from its inside address, which
-# is no spoof), and the loopback counter does not move for them.
+# is no spoof), and the loopback counter does not move for them.  So
+# does the router's own 1:1 address, 203.0.113.50 (client2's), to the
+# router itself: it is the router's, not translated.
 # After `map del`, the router's connection to 8080 fails.
 
 . "$(dirname "$0")/lib.sh"
@@ -115,6 +117,30 @@ check_eq "ordinary local traffic: loopback not counted" "$l1" \
 check_eq "ordinary local traffic: nothing translated" "$t1" \
 	"$(natctl -n "$R" -j stats network net0 | jq -r '.networks.net0 |
 		"\(.translated_out) \(.translated_in)"')"
+
+# --- the router to its own 1:1 address ---------------------------------------------------
+# 203.0.113.50 is the router's, mapped 1:1 to client2: to the router it is
+# its own address, as any other (issue 13 item 6: such packets come back
+# through lo with a route attached; translated at PREROUTING they were
+# routed anew from the router's own address and dropped as martians).
+
+ip -n "$R" addr add 203.0.113.50/32 dev ext0
+check "map add net0 ip 203.0.113.50 to 198.18.0.6" \
+	natctl -n "$R" map add net0 ip 203.0.113.50 to 198.18.0.6
+l2=$(counter "$R" loopback net0)
+i2=$(natctl -n "$R" -j stats network net0 | jq -r '.networks.net0.translated_in')
+out=$(tcp_peer "$R" 203.0.113.50 9999 43031)
+check_eq "the router's TCP to its own 1:1 address 203.0.113.50:9999" \
+	"203.0.113.50:43031" "$out"
+out=$(udp_client "$R" -b 0.0.0.0:43032 203.0.113.50:9998)
+check_eq "the router's UDP to its own 203.0.113.50:9998" \
+	"203.0.113.50:43032" "$out"
+check "the router pings its own 203.0.113.50" \
+	ip netns exec "$R" ping -c 1 -W 5 203.0.113.50
+check_eq "... nothing translated in" "$i2" \
+	"$(natctl -n "$R" -j stats network net0 | jq -r '.networks.net0.translated_in')"
+check_eq "... loopback not counted" "$l2" "$(counter "$R" loopback net0)"
+check "map del net0 ip 203.0.113.50" natctl -n "$R" map del net0 ip 203.0.113.50
 
 # --- without the mapping ---------------------------------------------------------------
 
