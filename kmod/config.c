@@ -606,7 +606,7 @@ static int knat_check_map(struct knat_txn *t, struct knat_stage *self,
 			if (!m->proto != !x->proto &&
 			    x->int_addr == m->int_addr) {
 				NL_SET_ERR_MSG_FMT(extack,
-						   "%pI4 cannot have both a 1:1 and a port mapping (network %s: %s %pI4)",
+						   "%pI4 has a 1:1 and a port mapping (%s: %s %pI4)",
 						   &m->int_addr, o->name,
 						   knat_proto_name(x->proto),
 						   &xa);
