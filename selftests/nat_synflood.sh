@@ -81,7 +81,10 @@ natctl -n "$R" stats network net0 | sed 's/^/#   /'
 peak=$(sort -n "$NAT_TMP/active" | tail -n 1)
 log "sessions_active: at most $peak of $MAX during the flood"
 
-if [ "${r[syns]:-0}" -ge $((RATE * SECONDS_ * 9 / 10)) ]; then
+# A machine KNAT_TIME_SCALE times slower (the debug kernel) sends a flood
+# that much thinner, and fewer probes: the same checks, on less.
+scale=${KNAT_TIME_SCALE:-1}
+if [ "${r[syns]:-0}" -ge $((RATE * SECONDS_ * 9 / 10 / scale)) ]; then
 	ok "the flood was sent: ${r[syns]} SYNs in ${r[secs]} s"
 else
 	fail "the flood fell short: ${r[syns]:-0} SYNs"
@@ -94,7 +97,7 @@ check_eq "every new flow from inside after the flood got through" \
 	"${r[after_inside]:-none}" "${r[after_inside_ok]:-0}"
 check_eq "every connection to the mapping after the flood got through" \
 	"${r[after_mapped]:-none}" "${r[after_mapped_ok]:-0}"
-[ "${r[inside]:-0}" -ge $((SECONDS_ / 2)) ] ||
+[ "${r[inside]:-0}" -ge $((SECONDS_ / 2 / scale)) ] ||
 	fail "too few probes during the flood (${r[inside]:-0})"
 
 evicted=$(counter "$R" sessions_evicted net0)
