@@ -845,6 +845,35 @@ static const struct knat_cmap *knat_hairpin_cmap(const struct knat_config *cfg,
 }
 
 /*
+ * The source of a hairpinned TCP, UDP or ICMP query packet (@l4 parsed)
+ * between two internal hosts: its session's external end, or its 1:1
+ * mapping's address, found through the peer's entry.  -ENOENT: not
+ * hairpinned.
+ */
+static int knat_hairpin_src(struct knat_net *kn,
+			    const struct knat_config *cfg,
+			    struct sk_buff *skb, const struct knat_l4 *l4)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct knat_cmap *cm;
+	struct knat_session *s;
+
+	s = knat_hairpin_lookup(kn, cfg, l4->proto, iph->saddr, l4->sport,
+				iph->daddr, l4->dport);
+	if (s)
+		return knat_rewrite(skb, l4, true, s->ext_addr, s->ext_port);
+	if (!cfg->n_ipmaps ||
+	    (l4->proto != IPPROTO_TCP && l4->proto != IPPROTO_UDP))
+		return -ENOENT;
+	s = knat_hairpin_lookup(kn, cfg, l4->proto, iph->daddr, l4->dport,
+				iph->saddr, l4->sport);
+	cm = knat_hairpin_cmap(cfg, s, iph->saddr, l4->sport);
+	if (!cm)
+		return -ENOENT;
+	return knat_rewrite(skb, l4, true, cm->ext_addr, l4->sport);
+}
+
+/*
  * Inside to inside at FORWARD, from network @n: the second half of a
  * hairpinned packet (knat_hairpin_split()), whose destination PREROUTING
  * translated.  Its source becomes the external end of its session, or of
@@ -868,24 +897,9 @@ static unsigned int knat_hairpin_forward(struct knat_net *kn,
 		return NF_ACCEPT;
 	switch (knat_parse(skb, true, &l4, &in)) {
 	case KNAT_PKT_FLOW:
-		iph = ip_hdr(skb);
-		s = knat_hairpin_lookup(kn, cfg, l4.proto, iph->saddr,
-					l4.sport, iph->daddr, l4.dport);
-		if (s) {
-			err = knat_rewrite(skb, &l4, true, s->ext_addr,
-					   s->ext_port);
-			break;
-		}
-		/* From a 1:1-mapped host: its peer's entry knows the flow. */
-		if (!cfg->n_ipmaps ||
-		    (l4.proto != IPPROTO_TCP && l4.proto != IPPROTO_UDP))
+		err = knat_hairpin_src(kn, cfg, skb, &l4);
+		if (err == -ENOENT)
 			return NF_ACCEPT;
-		s = knat_hairpin_lookup(kn, cfg, l4.proto, iph->daddr,
-					l4.dport, iph->saddr, l4.sport);
-		cm = knat_hairpin_cmap(cfg, s, iph->saddr, l4.sport);
-		if (!cm)
-			return NF_ACCEPT;
-		err = knat_rewrite(skb, &l4, true, cm->ext_addr, l4.sport);
 		break;
 	case KNAT_PKT_ICMP_ERROR:
 		s = knat_hairpin_lookup(kn, cfg, in.proto, in.daddr, in.dport,
@@ -1470,11 +1484,13 @@ static unsigned int knat_prerouting(void *priv, struct sk_buff *skb,
 	if (!knat_is_ext_addr(cfg, iph->daddr) || ip_is_fragment(iph))
 		return NF_ACCEPT;
 	/*
-	 * The router's own packets, looped back: what host loopback
-	 * translates it did at LOCAL_OUT, and the rest is for the router,
-	 * whose external addresses, 1:1 ones too, are its own.
+	 * The router's own packets, looped back (through lo, or a VRF
+	 * device): what host loopback translates it did at LOCAL_OUT, and
+	 * the rest is for the router, whose external addresses, 1:1 ones
+	 * too, are its own.  (A VRF device also passes on what came in on
+	 * its ports, already seen here with them as @state->in.)
 	 */
-	if (state->in->flags & IFF_LOOPBACK)
+	if ((state->in->flags & IFF_LOOPBACK) || netif_is_l3_master(state->in))
 		return NF_ACCEPT;
 	n = knat_network_of(cfg, iph->saddr);
 	if (n)
@@ -1661,9 +1677,61 @@ static unsigned int knat_loopback(struct knat_net *kn,
 }
 
 /*
+ * A TCP or UDP packet the router sends on an internal host's behalf: the
+ * reset of a `reject with tcp reset` rule (nf_send_reset()) about a
+ * segment for the host carries the host's address and port as its
+ * source.  It must look like the host's own: translated out with the
+ * host's session or 1:1 mapping, or, to a hairpinned client, as the
+ * host's hairpinned packets are.  The router's own sockets on an internal
+ * address have no session and stay as they are.
+ */
+static unsigned int knat_local_behalf(struct knat_net *kn,
+				      const struct knat_config *cfg,
+				      struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct knat_network *n;
+	struct knat_session *s;
+	struct knat_inner in;
+	struct knat_l4 l4;
+	int err;
+
+	n = knat_network_of(cfg, iph->saddr);
+	if (!n || ip_is_fragment(iph))
+		return NF_ACCEPT;
+	if (knat_network_of(cfg, iph->daddr)) {
+		if (!atomic_read(&kn->hairpins.nelems) ||
+		    knat_parse(skb, true, &l4, &in) != KNAT_PKT_FLOW)
+			return NF_ACCEPT;
+		err = knat_hairpin_src(kn, cfg, skb, &l4);
+		if (err == -ENOENT)
+			return NF_ACCEPT;
+		return err ? knat_drop(n->stats, KNAT_CNT_DROP_NOMEM) :
+			     NF_ACCEPT;
+	}
+	if (cfg->n_ipmaps) {
+		const struct knat_cmap *cm = knat_cmap_ip_int(cfg, iph->saddr);
+
+		if (cm)
+			return knat_ip_map(skb, cm, true);
+	}
+	if (knat_parse(skb, true, &l4, &in) != KNAT_PKT_FLOW)
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	s = knat_session_out(kn, l4.proto, iph->saddr, l4.sport, iph->daddr,
+			     l4.dport);
+	if (!s || READ_ONCE(s->dead))
+		return NF_ACCEPT;
+	if (knat_rewrite(skb, &l4, true, s->ext_addr, s->ext_port))
+		return knat_drop(n->stats, KNAT_CNT_DROP_NOMEM);
+	knat_count(n->stats, KNAT_CNT_TRANSLATED_OUT);
+	return NF_ACCEPT;
+}
+
+/*
  * The router's own packets: ICMP errors about inward-translated packets,
- * and TCP or UDP to an external address (host loopback).  Anything else
- * leaves at once.
+ * TCP or UDP to an external address (host loopback), and TCP or UDP sent
+ * on an internal host's behalf.  Anything else leaves at once.
  */
 static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
 				   const struct nf_hook_state *state)
@@ -1679,9 +1747,9 @@ static unsigned int knat_local_out(void *priv, struct sk_buff *skb,
 		return knat_local_error(kn, cfg, skb);
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		if (!knat_is_ext_addr(cfg, iph->daddr))
-			return NF_ACCEPT;
-		return knat_loopback(kn, cfg, skb, state);
+		if (knat_is_ext_addr(cfg, iph->daddr))
+			return knat_loopback(kn, cfg, skb, state);
+		return knat_local_behalf(kn, cfg, skb);
 	default:
 		return NF_ACCEPT;
 	}

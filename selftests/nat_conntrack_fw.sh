@@ -9,6 +9,7 @@
 #
 #   chain forward { type filter hook forward priority 0; policy drop;
 #                   ct state invalid drop;
+#                   ip daddr 198.18.0.2 tcp dport 8082 reject with tcp reset;
 #                   ct state established,related accept;
 #                   iifname "int*" ip saddr 198.18.0.0/24 accept; }
 #
@@ -19,7 +20,9 @@
 # grows).  So do hairpinned flows (client2 to client1 through the
 # router's external address: TCP, a ping to a 1:1 address, and a UDP
 # port unreachable), whose destination is translated at PREROUTING and
-# source at FORWARD: none of their packets is invalid to conntrack.
+# source at FORWARD: none of their packets is invalid to conntrack.  The
+# resets the router sends for client1:8082 (through a mapping on 8083)
+# come from 203.0.113.1:8083, to the server and to a hairpinned client2.
 # Nothing from outside gets in: a connection from the server to the
 # router's external address on a port with no mapping is not forwarded,
 # and one to a client's internal address (with a route to it) is dropped
@@ -40,12 +43,14 @@ LOG=$NAT_TMP
 ip netns exec "$R" nft -f - <<'NFT' || skip_test "cannot load the nft ruleset"
 table inet fw {
 	counter invalid { }
+	counter rejected { }
 	counter established { }
 	counter outbound { }
 	counter dropped { }
 	chain forward {
 		type filter hook forward priority 0; policy drop;
 		ct state invalid counter name invalid drop
+		ip daddr 198.18.0.2 tcp dport 8082 counter name rejected reject with tcp reset
 		ct state established,related counter name established accept
 		iifname "int*" ip saddr 198.18.0.0/24 counter name outbound accept
 		counter name dropped
@@ -54,6 +59,7 @@ table inet fw {
 NFT
 
 tcp_peer_server "$SERVER" 8080
+server_watch "$SERVER"
 udp_server "$SERVER" 203.0.113.2 9000 peer "$LOG/server"
 tcp_peer_server "$CLIENT1" 8080
 # What reaches client1 from outside its network.
@@ -138,6 +144,32 @@ check_eq "conntrack found nothing of it invalid" 0 "$(fw invalid)"
 check_eq "the firewall dropped nothing of it" "$dropped" "$(fw dropped)"
 check "map delete 203.0.113.50" \
 	natctl -n "$R" map delete net0 ip 203.0.113.50
+
+log "a reject rule's TCP reset, on an internal host's behalf"
+# connect NS ADDR PORT: connected, refused (a reset came back) or timeout
+connect() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket()
+s.settimeout(float(sys.argv[3]))
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")' "$2" "$3" "$(scaled 5)"
+}
+check "map tcp 8083 to client1:8082 (rejected by the firewall)" \
+	natctl -n "$R" map add net0 tcp 8083 to 198.18.0.2:8082
+check_eq "server -> 203.0.113.1:8083: the reset comes from there" refused \
+	"$(connect "$SERVER" 203.0.113.1 8083)"
+check_eq "hairpin client2 -> 203.0.113.1:8083: the reset comes from there" \
+	refused "$(connect "$CLIENT2" 203.0.113.1 8083)"
+check_match "the firewall rejected both" '^([2-9]|[1-9][0-9]+)$' \
+	"$(fw rejected)"
+check_eq "nothing reached the server with an internal source" 0 \
+	"$(nft_packets "$SERVER" inet watch leak)"
 
 # Without the firewall the routed connection attempt does reach client1:
 # the checks above could fail.
