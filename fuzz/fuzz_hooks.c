@@ -459,6 +459,70 @@ struct knat_session *knat_session_create_static(struct knat_net *kn,
 	return s;
 }
 
+/* The hairpin index: a few entries, searched in order. */
+#define FZ_HP 16
+static struct {
+	struct knat_hp_key key;
+	struct knat_session *s;
+} fz_hp[FZ_HP];
+static unsigned int fz_nhp;
+
+static bool fz_hp_key_eq(const struct knat_hp_key *a,
+			 const struct knat_hp_key *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       a->sport == b->sport && a->dport == b->dport &&
+	       a->proto == b->proto;
+}
+
+struct knat_session *knat_hairpin_find(struct knat_net *kn, u8 proto,
+				       __be32 saddr, __be16 sport,
+				       __be32 daddr, __be16 dport)
+{
+	struct knat_hp_key k = {
+		.saddr = saddr, .daddr = daddr,
+		.sport = sport, .dport = dport, .proto = proto,
+	};
+	unsigned int i;
+
+	for (i = 0; i < fz_nhp; i++)
+		if (fz_hp_key_eq(&fz_hp[i].key, &k))
+			return fz_hp[i].s->dead ? NULL : fz_hp[i].s;
+	return NULL;
+}
+
+/* One entry a session; a key held by @stale is taken over. */
+int knat_hairpin_link(struct knat_net *kn, struct knat_session *s,
+		      __be32 peer_addr, __be16 peer_port,
+		      struct knat_session *stale)
+{
+	struct knat_hp_key k = {
+		.saddr = s->int_addr, .daddr = peer_addr,
+		.sport = s->int_port, .dport = peer_port, .proto = s->proto,
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < fz_nhp; i++) {
+		if (!fz_hp_key_eq(&fz_hp[i].key, &k))
+			continue;
+		if (fz_hp[i].s == s)
+			return 0;
+		if (fz_hp[i].s != stale)
+			return -EEXIST;
+	}
+	for (i = j = 0; i < fz_nhp; i++)
+		if (fz_hp[i].s != s && !fz_hp_key_eq(&fz_hp[i].key, &k))
+			fz_hp[j++] = fz_hp[i];
+	fz_nhp = j;
+	if (fz_nhp == FZ_HP)
+		return -ENOMEM;
+	fz_hp[fz_nhp].key = k;
+	fz_hp[fz_nhp].s = s;
+	fz_nhp++;
+	kn->hairpins.nelems.counter = fz_nhp;
+	return 0;
+}
+
 static void fz_tables_reset(u8 ctl)
 {
 	static const u8 filt[4] = {
@@ -470,6 +534,8 @@ static void fz_tables_reset(u8 ctl)
 
 	fz_nsess = 0;
 	fz_nmap = 0;
+	fz_nhp = 0;
+	fz_kn.hairpins.nelems.counter = 0;
 	fz_params[0].filtering = filt[(ctl >> 4) & 3];
 	fz_map_add(IPPROTO_UDP, FZ_IP(198, 18, 0, 2), htons(5000), ext,
 		   htons(5000));

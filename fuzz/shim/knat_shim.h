@@ -83,7 +83,7 @@ typedef struct { int unused; } spinlock_t;
 struct rcu_head { void *next; void (*func)(struct rcu_head *); };
 struct rhash_head { struct rhash_head *next; };
 struct rhlist_head { struct rhash_head rhead; struct rhlist_head *next; };
-struct rhashtable { void *tbl; };
+struct rhashtable { void *tbl; atomic_t nelems; };
 struct rhltable { struct rhashtable ht; };
 struct rhashtable_iter { void *p; };
 struct work_struct { void *func; };
@@ -94,7 +94,16 @@ struct nlattr;
 struct netlink_ext_ack;
 struct net_device {
 	int ifindex;
+	unsigned int flags;
 };
+
+/* IFF_LOOPBACK: <linux/if.h>. */
+static inline bool netif_is_l3_master(const struct net_device *dev)
+{
+	return false;
+}
+
+#define net_warn_ratelimited(fmt, ...) do { } while (0)
 
 /* No routing: its generation never changes. */
 static inline int rt_genid_ipv4(const struct net *net)
